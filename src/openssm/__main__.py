@@ -1,0 +1,3 @@
+from openssm.cli.main import main
+
+main()

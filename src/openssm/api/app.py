@@ -1,0 +1,40 @@
+"""The ASGI application: every AWS API on `POST /` (and query-protocol GETs), one port for all."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from openssm.api.auth import Authenticator, IncomingRequest
+from openssm.api.dispatch import handle_call
+from openssm.container import Container
+
+
+def create_app(container: Container) -> Starlette:
+    authenticator = Authenticator(container.credentials, dev_mode=container.config.dev_mode)
+
+    async def api_endpoint(request: Request) -> Response:
+        body = await request.body()
+        incoming = IncomingRequest(
+            method=request.method,
+            path=request.url.path,
+            query_string=request.url.query,
+            headers=request.headers,
+            body=body,
+        )
+        source_ip = request.client.host if request.client else ""
+        secure = request.url.scheme in ("https", "wss")
+        reply = await run_in_threadpool(handle_call, container, authenticator, incoming, source_ip, secure)
+        return Response(reply.body, status_code=reply.status, headers=dict(reply.headers))
+
+    async def health(_request: Request) -> Response:
+        return Response("ok\n", media_type="text/plain")
+
+    routes = [
+        Route("/", api_endpoint, methods=["GET", "POST"]),
+        Route("/healthz", health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)

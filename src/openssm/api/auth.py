@@ -1,0 +1,69 @@
+"""Authentication of API calls: SigV4 (header or presigned query), checked against the credential store.
+
+In dev mode any access key this server does not know is taken as the root of the default dev account
+(the convention of moto and LocalStack); keys it does know are still verified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from openssm.errors import AuthFailure
+from openssm.iam.ports import CredentialResolver
+from openssm.iam.principals import Caller, root_caller
+from openssm.protocol import sigv4
+from openssm.types import DEFAULT_ACCOUNT, AccessKeyId, Region
+
+
+@dataclass(frozen=True)
+class IncomingRequest:
+    method: str
+    path: str
+    query_string: str
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    caller: Caller
+    region: Region
+    signing_service: str
+
+
+class Authenticator:
+    def __init__(self, credentials: CredentialResolver, *, dev_mode: bool = False) -> None:
+        self._credentials = credentials
+        self._dev_mode = dev_mode
+
+    def signature_scope(self, req: IncomingRequest) -> sigv4.SignatureInfo | None:
+        return sigv4.parse_signature(req.method, req.path, req.query_string, req.headers)
+
+    def authenticate(
+        self, req: IncomingRequest, info: sigv4.SignatureInfo | None, family: str, now: dt.datetime
+    ) -> Authenticated:
+        if info is None:
+            raise sigv4.auth_error(sigv4.AuthErrorKind.MISSING, family)
+        resolved = self._credentials.resolve(info.access_key_id)
+        if resolved is None or not resolved.active:
+            if self._dev_mode and resolved is None:
+                caller = root_caller(DEFAULT_ACCOUNT, AccessKeyId(info.access_key_id))
+                return Authenticated(caller, Region(info.region), info.service)
+            raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
+        sigv4.verify_signature(
+            info, req.method, req.path, req.query_string, req.headers, req.body,
+            resolved.secret_access_key, now, family=family,
+        )
+        if resolved.session_token is not None:
+            if info.security_token != resolved.session_token:
+                raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
+            if resolved.expires_at is not None and resolved.expires_at <= now:
+                raise sigv4.auth_error(sigv4.AuthErrorKind.EXPIRED_TOKEN, family)
+        elif info.security_token:
+            raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
+        return Authenticated(resolved.caller, Region(info.region), info.service)
+
+
+__all__ = ["Authenticated", "Authenticator", "AuthFailure", "IncomingRequest"]

@@ -1,0 +1,22 @@
+"""The `openssm` command."""
+
+from __future__ import annotations
+
+import click
+
+from openssm.cli.pki import pki
+from openssm.cli.server import server
+
+
+@click.group()
+@click.version_option(package_name="openssm")
+def cli() -> None:
+    """OpenSSM: self-hosted fleet management that speaks AWS Systems Manager's protocols."""
+
+
+cli.add_command(server)
+cli.add_command(pki)
+
+
+def main() -> None:
+    cli()

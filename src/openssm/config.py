@@ -1,0 +1,47 @@
+"""Server configuration, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from openssm.types import DEFAULT_ACCOUNT, DEFAULT_REGION, AccountId, Region
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8443
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    dev_mode: bool = False
+    default_account: AccountId = DEFAULT_ACCOUNT
+    default_region: Region = DEFAULT_REGION
+    master_key_file: Path | None = None
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"\d{12}", self.default_account):
+            raise ValueError(f"account id must be 12 digits, not {self.default_account!r}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("--tls-cert and --tls-key go together")
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, not {self.workers}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port out of range: {self.port}")
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def endpoint_url(self) -> str:
+        host = "localhost" if self.host in ("0.0.0.0", "127.0.0.1", "::") else self.host
+        return f"{self.scheme}://{host}:{self.port}"

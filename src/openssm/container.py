@@ -1,0 +1,20 @@
+"""The composition root: builds every service once from the store, the master key and the clock.
+
+Handlers reach services through `ctx.container`; nothing else constructs them.
+"""
+
+from __future__ import annotations
+
+from openssm.clock import Clock, SystemClock
+from openssm.config import ServerConfig
+from openssm.store.db import Database
+from openssm.store.secrets import SecretBox
+
+
+class Container:
+    def __init__(self, config: ServerConfig, db: Database, box: SecretBox, clock: Clock | None = None) -> None:
+        self.config = config
+        self.db = db
+        self.box = box
+        self.clock: Clock = clock or SystemClock()
+        # Services, one attribute each, constructed eagerly (handlers run on many threads).

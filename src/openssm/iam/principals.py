@@ -1,0 +1,56 @@
+"""Who is calling: the authenticated principal every authorization decision starts from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from openssm.types import AccessKeyId, AccountId, Arn
+
+
+class PrincipalType(StrEnum):
+    """The values of aws:PrincipalType."""
+
+    ROOT = "Account"
+    USER = "User"
+    ASSUMED_ROLE = "AssumedRole"
+    FEDERATED_USER = "FederatedUser"
+    ANONYMOUS = "Anonymous"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated principal.
+
+    `user_id` is aws:userid (AIDA… for users, AROA…:session for role sessions, the account id for root);
+    `tags` are aws:PrincipalTag (user or role tags, overridden by session tags).
+    """
+
+    account_id: AccountId
+    arn: Arn
+    principal_type: PrincipalType
+    user_id: str
+    name: str
+    access_key_id: AccessKeyId | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    role_arn: Arn | None = None
+    session_policies: tuple[str, ...] = ()
+    session_policy_arns: tuple[Arn, ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
+    mfa_authenticated: bool = False
+
+    @property
+    def is_root(self) -> bool:
+        return self.principal_type is PrincipalType.ROOT
+
+
+def root_caller(account_id: AccountId, access_key_id: AccessKeyId | None = None) -> Caller:
+    return Caller(
+        account_id=account_id,
+        arn=Arn(f"arn:aws:iam::{account_id}:root"),
+        principal_type=PrincipalType.ROOT,
+        user_id=account_id,
+        name="root",
+        access_key_id=access_key_id,
+    )

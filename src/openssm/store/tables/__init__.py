@@ -1,0 +1,3 @@
+"""Importing this package registers every table with `openssm.store.metadata.metadata`."""
+
+from openssm.store.tables import accounts  # noqa: F401

@@ -1,0 +1,33 @@
+"""Integration fixtures: a real `openssm server` process shared by the session, and fresh ones on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server for many tests; tests must use unique names so they do not collide."""
+    proc = ServerProcess(tmp_path_factory.mktemp("server") / "data").start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """A factory for servers of a test's own (own data dir, own options); all stopped at the end."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str, name: str = "data", **kw: object) -> ServerProcess:
+        proc = ServerProcess(tmp_path / name, *args, **kw)  # type: ignore[arg-type]
+        started.append(proc)
+        return proc.start()
+
+    yield start
+    for proc in started:
+        proc.stop()
