@@ -1,0 +1,103 @@
+"""The server's modes: HTTPS with a lab CA, PostgreSQL instead of SQLite, dev mode, first-start output."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from botocore.exceptions import ClientError
+
+from openssm.pki import init_pki
+from tests.support.server import Credentials, ServerProcess
+
+PG_ADMIN_URL = os.environ.get("OPENSSM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def test_https_server_is_reached_by_boto3_trusting_the_lab_ca(
+    fresh_server: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    files = init_pki(tmp_path / "pki", [])
+    server = fresh_server("--tls-cert", str(files.server_cert), "--tls-key", str(files.server_key))
+    assert server.endpoint.startswith("https://")
+    sts = server.client("sts", verify=str(files.ca_cert))
+    assert sts.get_caller_identity()["Arn"].endswith(":user/admin")
+
+
+def test_https_server_is_refused_by_a_client_that_does_not_trust_the_ca(
+    fresh_server: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    files = init_pki(tmp_path / "pki", [])
+    server = fresh_server("--tls-cert", str(files.server_cert), "--tls-key", str(files.server_key))
+    result = server.aws("sts", "get-caller-identity", check=False)
+    assert result.returncode != 0
+    assert "SSL" in result.stderr or "certificate" in result.stderr
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    name = f"openssm_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_server_runs_on_postgresql_and_keeps_state_across_restarts(
+    fresh_server: Callable[..., ServerProcess], postgres_url: str
+) -> None:
+    server = fresh_server("--database-url", postgres_url)
+    server.client("ssm").put_parameter(Name="/pg/greeting", Value="hello", Type="String")
+    server.stop()
+    again = fresh_server("--database-url", postgres_url, name="data")
+    value = again.client("ssm").get_parameter(Name="/pg/greeting")["Parameter"]["Value"]
+    assert value == "hello"
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() is not None
+
+
+def test_first_start_writes_admin_credentials_once_with_mode_0600(
+    fresh_server: Callable[..., ServerProcess]
+) -> None:
+    server = fresh_server()
+    path = server.data_dir / "admin-credentials"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    assert "endpoint_url" in text and "[profile openssm-admin]" in text
+    assert server.admin.secret_access_key in server.log()
+    server.stop()
+    before = server.log()
+    server.start()
+    assert path.read_text() == text
+    assert server.admin.secret_access_key not in server.log()[len(before):]
+
+
+def test_dev_mode_accepts_any_access_key_as_root_of_the_dev_account(
+    fresh_server: Callable[..., ServerProcess]
+) -> None:
+    server = fresh_server("--dev")
+    anyone = Credentials("AKIAANYTHINGATALL000", "whatever")
+    identity = server.client("sts", anyone).get_caller_identity()
+    assert identity["Arn"] == "arn:aws:iam::123456789012:root"
+    assert identity["Account"] == "123456789012"
+
+
+def test_without_dev_mode_an_unknown_access_key_is_refused(server: ServerProcess) -> None:
+    stranger = Credentials("AKIAANYTHINGATALL000", "whatever")
+    with pytest.raises(ClientError) as err:
+        server.client("ssm", stranger).describe_parameters()
+    assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_openssm_help_lists_the_commands() -> None:
+    out = subprocess.run([sys.executable, "-m", "openssm", "--help"], capture_output=True, text=True, check=True)
+    for command in ("server", "pki", "audit"):
+        assert command in out.stdout
