@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from openssm.clock import Clock, SystemClock
 from openssm.config import ServerConfig
+from openssm.iam.authorizer import PolicyAuthorizer
+from openssm.iam.service import IamService
+from openssm.services.audit import AuditTrail
+from openssm.services.audit_chain import CHAIN_KEY_LABEL
 from openssm.store.db import Database
 from openssm.store.secrets import SecretBox
 
@@ -18,3 +22,12 @@ class Container:
         self.box = box
         self.clock: Clock = clock or SystemClock()
         # Services, one attribute each, constructed eagerly (handlers run on many threads).
+        self.iam = IamService(db, box, self.clock)
+        self.credentials = self.iam.credentials
+        self.authorizer = PolicyAuthorizer(self.iam.directory)
+        self.audit = AuditTrail(db, self.clock, chain_key=box.derive_key(CHAIN_KEY_LABEL),
+                                default_account=config.default_account)
+
+    def close(self) -> None:
+        self.audit.close()
+        self.db.dispose()

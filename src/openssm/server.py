@@ -66,7 +66,7 @@ def run_server(config: ServerConfig, *, log_level: str = "info") -> None:
         ssl_keyfile=str(config.tls_key) if config.tls_key else None,
         log_level=log_level,
         access_log=False,
-        ws="websockets",
+        ws="websockets-sansio",
         http="httptools",
         loop="uvloop",
     )

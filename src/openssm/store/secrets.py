@@ -6,6 +6,8 @@ operator, shared by every replica), so a copy of the database alone reveals no s
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -21,6 +23,11 @@ class SecretBox:
         if len(key) != 32:
             raise ValueError("the master key must be 32 bytes")
         self._aead = AESGCM(key)
+        self._key = key
+
+    def derive_key(self, label: bytes) -> bytes:
+        """A key for another purpose (e.g. the audit chain's HMAC), derived so it reveals nothing of this one."""
+        return hmac.new(self._key, label, hashlib.sha256).digest()
 
     def seal(self, plaintext: bytes, aad: bytes = b"") -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

@@ -1,3 +1,7 @@
 """Importing this package registers every table with `openssm.store.metadata.metadata`."""
 
-from openssm.store.tables import accounts  # noqa: F401
+from openssm.store.tables import (
+    accounts,  # noqa: F401
+    audit,  # noqa: F401
+    iam,  # noqa: F401
+)

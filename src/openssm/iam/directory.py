@@ -1,0 +1,122 @@
+"""Turning a caller into the policies that govern it, cached: this runs on every API call.
+
+IAM is eventually consistent at AWS too. Here a write in this process invalidates at once (the
+generation counter); other processes (workers, replicas) see it within `ttl` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select
+
+from openssm.iam import bindings, entities, managed_policies
+from openssm.iam.entities import Entity, EntityKind
+from openssm.iam.policy import NamedPolicy, PolicyDocument, PolicyKind, parse_policy
+from openssm.iam.principals import Caller, PrincipalType
+from openssm.store.db import Database
+from openssm.store.tables.iam import iam_group_members
+
+ScpSource = Callable[[Connection, str], Sequence[Sequence[NamedPolicy]]]
+
+
+def no_scps(_conn: Connection, _account_id: str) -> Sequence[Sequence[NamedPolicy]]:
+    return ()
+
+
+@dataclass(frozen=True)
+class PrincipalPolicies:
+    identity: tuple[NamedPolicy, ...]
+    boundary: NamedPolicy | None
+    session: tuple[NamedPolicy, ...] | None
+    scp_levels: tuple[tuple[NamedPolicy, ...], ...]
+
+
+def _parsed(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyDocument:
+    return parse_policy(text, kind)
+
+
+def _entity_policies(conn: Connection, entity: Entity) -> list[NamedPolicy]:
+    found = [(name, _parsed(doc)) for name, doc in bindings.inline(conn, entity).items()]
+    for arn in bindings.attached(conn, entity):
+        document = managed_policies.default_document(conn, arn)
+        if document is not None:
+            found.append((arn, _parsed(document)))
+    return found
+
+
+def _groups_of(conn: Connection, user: Entity) -> list[Entity]:
+    rows = conn.execute(select(iam_group_members.c.group_lower).where(
+        iam_group_members.c.account_id == user.account_id, iam_group_members.c.user_lower == user.name.lower()))
+    groups = [entities.find(conn, user.account_id, EntityKind.GROUP, r[0]) for r in rows]
+    return [g for g in groups if g is not None]
+
+
+def _boundary(conn: Connection, entity: Entity | None) -> NamedPolicy | None:
+    if entity is None or not entity.boundary_arn:
+        return None
+    document = managed_policies.default_document(conn, entity.boundary_arn)
+    return (entity.boundary_arn, _parsed(document)) if document else None
+
+
+def load_policies(conn: Connection, caller: Caller, scps: ScpSource) -> PrincipalPolicies:
+    identity: list[NamedPolicy] = []
+    entity: Entity | None = None
+    session: tuple[NamedPolicy, ...] | None = None
+    if caller.principal_type is PrincipalType.USER:
+        entity = entities.find(conn, caller.account_id, EntityKind.USER, caller.name)
+        if entity is not None:
+            identity = _entity_policies(conn, entity)
+            for group in _groups_of(conn, entity):
+                identity += _entity_policies(conn, group)
+    elif caller.principal_type is PrincipalType.ASSUMED_ROLE and caller.role_arn:
+        entity = entities.find_by_arn(conn, caller.role_arn)
+        if entity is not None:
+            identity = _entity_policies(conn, entity)
+    if caller.session_policies or caller.session_policy_arns:
+        named = [(f"session-{i}", _parsed(t, PolicyKind.SESSION)) for i, t in enumerate(caller.session_policies)]
+        for arn in caller.session_policy_arns:
+            document = managed_policies.default_document(conn, arn)
+            if document is not None:
+                named.append((arn, _parsed(document)))
+        session = tuple(named)
+    levels = tuple(tuple(level) for level in scps(conn, caller.account_id))
+    return PrincipalPolicies(tuple(identity), _boundary(conn, entity), session, levels)
+
+
+class PolicyDirectory:
+    """A cache of PrincipalPolicies per caller, dropped on any IAM or Organizations write."""
+
+    def __init__(self, db: Database, scps: ScpSource = no_scps, ttl: float = 2.0) -> None:
+        self._db = db
+        self._scps = scps
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[object, ...], tuple[float, int, PrincipalPolicies]] = {}
+        self.generation = 0
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._cache.clear()
+
+    def set_scp_source(self, scps: ScpSource) -> None:
+        self._scps = scps
+        self.invalidate()
+
+    def policies_for(self, caller: Caller) -> PrincipalPolicies:
+        key = (caller.arn, caller.role_arn, caller.session_policies, caller.session_policy_arns)
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now and hit[1] == self.generation:
+            return hit[2]
+        generation = self.generation
+        with self._db.read() as conn:
+            loaded = load_policies(conn, caller, self._scps)
+        with self._lock:
+            if generation == self.generation:
+                self._cache[key] = (now + self._ttl, generation, loaded)
+        return loaded

@@ -1,0 +1,28 @@
+"""The audit trail: one row per API call, chained by keyed hashes in sequence order."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text
+
+from openssm.store.metadata import UtcDateTime, metadata
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("account_id", String(12), nullable=False, index=True),
+    Column("event_time", UtcDateTime(), nullable=False, index=True),
+    Column("event_source", String(64), nullable=False),
+    Column("event_name", String(128), nullable=False),
+    Column("username", String(256)),
+    Column("access_key_id", String(32)),
+    Column("read_only", Boolean, nullable=False),
+    Column("resource_type", String(64)),
+    Column("resource_names", Text, nullable=False),
+    Column("error_code", String(128)),
+    Column("event_json", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
