@@ -11,6 +11,8 @@ from openssm.iam.authorizer import PolicyAuthorizer
 from openssm.iam.service import IamService
 from openssm.services.audit import AuditTrail
 from openssm.services.audit_chain import CHAIN_KEY_LABEL
+from openssm.services.kms import KmsService
+from openssm.services.parameters import ParameterService
 from openssm.store.db import Database
 from openssm.store.secrets import SecretBox
 
@@ -25,6 +27,8 @@ class Container:
         self.iam = IamService(db, box, self.clock)
         self.credentials = self.iam.credentials
         self.authorizer = PolicyAuthorizer(self.iam.directory)
+        self.kms = KmsService(db, box)
+        self.parameters = ParameterService(db, self.kms)
         self.audit = AuditTrail(db, self.clock, chain_key=box.derive_key(CHAIN_KEY_LABEL),
                                 default_account=config.default_account)
 

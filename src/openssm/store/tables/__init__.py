@@ -4,4 +4,6 @@ from openssm.store.tables import (
     accounts,  # noqa: F401
     audit,  # noqa: F401
     iam,  # noqa: F401
+    kms,  # noqa: F401
+    parameters,  # noqa: F401
 )
