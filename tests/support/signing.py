@@ -35,10 +35,7 @@ def sign(request: AWSRequest, creds: Credentials, service: str, region: str,
     if when is None:
         signer.add_auth(request)
     else:
-        with mock.patch("botocore.auth.datetime") as fake:
-            fake.datetime.now.return_value = when.replace(tzinfo=None)
-            fake.datetime.utcnow.return_value = when.replace(tzinfo=None)
-            fake.datetime.strptime = dt.datetime.strptime
+        with mock.patch("botocore.auth.get_current_datetime", return_value=when.replace(tzinfo=None)):
             signer.add_auth(request)
     return request
 

@@ -62,14 +62,18 @@ def _identify(req: IncomingRequest, form: Mapping[str, str], info: sigv4.Signatu
     return QUERY_WIRE, service, action
 
 
-def _operation(wire: Wire, service: str, name: str) -> tuple[Operation, OperationModel]:
+def _operation(service: str, name: str) -> tuple[Operation | None, OperationModel | None]:
     op = registry().get((service, name))
     if op is None:
-        if wire is QUERY_WIRE:
-            version = service_models.service_model(service).api_version
-            raise InvalidAction(f"Could not find operation {name} for version {version}")
-        raise UnknownOperation()
+        return None, None
     return op, service_models.service_model(service).operation_model(name)
+
+
+def _unknown(wire: Wire, service: str, name: str) -> AwsError:
+    if wire is QUERY_WIRE:
+        version = service_models.service_model(service).api_version
+        return InvalidAction(f"Could not find operation {name} for version {version}")
+    return UnknownOperation()
 
 
 def _form(req: IncomingRequest) -> dict[str, str]:
@@ -93,11 +97,14 @@ def handle_call(container: Container, authenticator: Authenticator, req: Incomin
         if info is not None:
             call.access_key_id, call.region = info.access_key_id, info.region
         wire, call.service, call.operation = _identify(req, form, info)
-        op, op_model = _operation(wire, call.service, call.operation)
-        call.op, call.read_only = op, op.read_only
-        if op.authenticated or info is not None:
+        op, op_model = _operation(call.service, call.operation)
+        # Authentication comes first, as at AWS: an unsigned probe learns nothing about operations.
+        if op is None or op.authenticated or info is not None:
             authed = authenticator.authenticate(req, info, wire.family, now)
             call.caller, call.region = authed.caller, authed.region
+        if op is None or op_model is None:
+            raise _unknown(wire, call.service, call.operation)
+        call.op, call.read_only = op, op.read_only
         call.params = wire.parse(op_model, req.body, form)
         ctx = RequestContext(
             request_id=call.request_id, service=call.service, operation=call.operation,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from openssm.cli.audit import audit
 from openssm.cli.pki import pki
 from openssm.cli.server import server
 
@@ -16,6 +17,7 @@ def cli() -> None:
 
 cli.add_command(server)
 cli.add_command(pki)
+cli.add_command(audit)
 
 
 def main() -> None:
