@@ -9,6 +9,7 @@ from openssm.clock import Clock, SystemClock
 from openssm.config import ServerConfig
 from openssm.iam.authorizer import PolicyAuthorizer
 from openssm.iam.service import IamService
+from openssm.iam.sessions import resolve_session_credential
 from openssm.services.audit import AuditTrail
 from openssm.services.audit_chain import CHAIN_KEY_LABEL
 from openssm.services.kms import KmsService
@@ -26,6 +27,7 @@ class Container:
         # Services, one attribute each, constructed eagerly (handlers run on many threads).
         self.iam = IamService(db, box, self.clock)
         self.credentials = self.iam.credentials
+        self.credentials.session_resolver = resolve_session_credential
         self.authorizer = PolicyAuthorizer(self.iam.directory)
         self.kms = KmsService(db, box)
         self.parameters = ParameterService(db, self.kms)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from botocore.model import OperationModel
 
-from openssm.errors import AccessDenied, AwsError
+from openssm.errors import AccessDenied, AwsError, ValidationError
 from openssm.protocol import aws_json, aws_query
 
 
@@ -59,7 +59,8 @@ class QueryWire:
         return WireResponse(200, {"content-type": "text/xml", "x-amzn-requestid": request_id}, body)
 
     def error(self, err: AwsError, request_id: str) -> WireResponse:
-        code = "AccessDenied" if isinstance(err, AccessDenied) and err.code == AccessDenied.code else err.code
+        # Query services (IAM, STS) spell two common codes differently from the JSON services.
+        code = {AccessDenied.code: "AccessDenied", ValidationError.code: "ValidationError"}.get(err.code, err.code)
         body = aws_query.serialize_error(code, err.message, request_id, sender=err.sender_fault)
         return WireResponse(err.status, {"content-type": "text/xml", "x-amzn-requestid": request_id}, body)
 

@@ -39,7 +39,7 @@ def _parsed(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyDocument
     return parse_policy(text, kind)
 
 
-def _entity_policies(conn: Connection, entity: Entity) -> list[NamedPolicy]:
+def entity_policies(conn: Connection, entity: Entity) -> list[NamedPolicy]:
     found = [(name, _parsed(doc)) for name, doc in bindings.inline(conn, entity).items()]
     for arn in bindings.attached(conn, entity):
         document = managed_policies.default_document(conn, arn)
@@ -69,13 +69,13 @@ def load_policies(conn: Connection, caller: Caller, scps: ScpSource) -> Principa
     if caller.principal_type is PrincipalType.USER:
         entity = entities.find(conn, caller.account_id, EntityKind.USER, caller.name)
         if entity is not None:
-            identity = _entity_policies(conn, entity)
+            identity = entity_policies(conn, entity)
             for group in _groups_of(conn, entity):
-                identity += _entity_policies(conn, group)
+                identity += entity_policies(conn, group)
     elif caller.principal_type is PrincipalType.ASSUMED_ROLE and caller.role_arn:
         entity = entities.find_by_arn(conn, caller.role_arn)
         if entity is not None:
-            identity = _entity_policies(conn, entity)
+            identity = entity_policies(conn, entity)
     if caller.session_policies or caller.session_policy_arns:
         named = [(f"session-{i}", _parsed(t, PolicyKind.SESSION)) for i, t in enumerate(caller.session_policies)]
         for arn in caller.session_policy_arns:

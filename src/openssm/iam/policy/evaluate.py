@@ -89,22 +89,21 @@ def _any_pattern(patterns: tuple[str, ...], value: str, doc: PolicyDocument, req
     return False
 
 
-def _principal_matches(principals: Mapping[str, tuple[str, ...]], request: AuthzRequest) -> bool:
+def principal_match(principals: Mapping[str, tuple[str, ...]], request: AuthzRequest) -> str | None:
+    """'specific' when the principal is named by its own ARN (or a service), 'account' when only its
+    account (or everyone) is named: such a grant delegates to the account's own policies."""
+    found: str | None = None
     for kind, ids in principals.items():
         for pid in ids:
-            if kind == "Service":
-                if pid == request.service_principal:
-                    return True
-                continue
+            if kind == "Service" and pid == request.service_principal:
+                return "specific"
             if kind != "AWS":
                 continue
-            if pid == "*":
-                return True
-            if pid in (request.principal_account, f"arn:aws:iam::{request.principal_account}:root"):
-                return True
             if pid in (request.principal_arn, request.role_arn):
-                return True
-    return False
+                return "specific"
+            if pid in ("*", request.principal_account, f"arn:aws:iam::{request.principal_account}:root"):
+                found = "account"
+    return found
 
 
 def _conditions_hold(stmt: Statement, doc: PolicyDocument, request: AuthzRequest, missing: set[str]) -> bool:
@@ -129,9 +128,9 @@ def statement_applies(stmt: Statement, doc: PolicyDocument, request: AuthzReques
         return False
     if stmt.not_resources is not None and _any_pattern(stmt.not_resources, request.resource, doc, request, False):
         return False
-    if stmt.principals is not None and not _principal_matches(stmt.principals, request):
+    if stmt.principals is not None and principal_match(stmt.principals, request) is None:
         return False
-    if stmt.not_principals is not None and _principal_matches(stmt.not_principals, request):
+    if stmt.not_principals is not None and principal_match(stmt.not_principals, request) is not None:
         return False
     return _conditions_hold(stmt, doc, request, missing)
 
@@ -146,6 +145,16 @@ def _scan(policies: Sequence[NamedPolicy], kind: PolicyType, request: AuthzReque
                 hit = MatchedStatement(policy_id, kind, stmt.index, stmt.sid, stmt.effect)
                 (denies if stmt.effect == "Deny" else allows).append(hit)
     return allows, denies
+
+
+def _names_principal(allows: Sequence[MatchedStatement], policies: PolicySet, request: AuthzRequest) -> bool:
+    """A resource-based allow grants by itself only when it names the principal specifically."""
+    by_id = dict(policies.resource)
+    for hit in allows:
+        stmt = by_id[hit.policy_id].statements[hit.statement_index]
+        if stmt.principals is not None and principal_match(stmt.principals, request) == "specific":
+            return True
+    return False
 
 
 def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
@@ -170,7 +179,7 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
         return Decision(Effect.ALLOWED, (), keys)
     resource_allows = scans[PolicyType.RESOURCE][0]
     identity_allows = scans[PolicyType.IDENTITY][0]
-    if resource_allows and request.principal_arn != request.role_arn:
+    if _names_principal(resource_allows, policies, request):
         return Decision(Effect.ALLOWED, tuple(resource_allows), keys)
     if not identity_allows and not resource_allows:
         return Decision(Effect.IMPLICIT_DENY, (), keys, PolicyType.IDENTITY)

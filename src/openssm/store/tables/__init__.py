@@ -6,4 +6,5 @@ from openssm.store.tables import (
     iam,  # noqa: F401
     kms,  # noqa: F401
     parameters,  # noqa: F401
+    sts,  # noqa: F401
 )
