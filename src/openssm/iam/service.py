@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from openssm.clock import Clock
 from openssm.iam.credentials import CachingCredentialResolver
 from openssm.iam.directory import PolicyDirectory
+from openssm.iam.organizations import scp_levels
 from openssm.store.db import Database
 from openssm.store.secrets import SecretBox
 
@@ -20,7 +21,7 @@ class IamService:
         self.box = box
         self.clock = clock
         self.credentials = CachingCredentialResolver(db, box, clock)
-        self.directory = PolicyDirectory(db)
+        self.directory = PolicyDirectory(db, scps=scp_levels)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
