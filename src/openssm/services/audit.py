@@ -1,7 +1,7 @@
 """The audit trail: every API call appended to a keyed hash chain by a background writer.
 
 Calls enqueue their record and return; a writer thread appends queued records in batches (one
-transaction per batch, at least every 100 ms). A crash can lose what is still queued — at most about
+transaction per batch, lingering up to 50 ms to fill it). A crash can lose what is still queued — at most about
 100 ms of calls — which is the price of not paying a write transaction per request; `flush()` and
 `close()` drain the queue.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select, text
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _BATCH = 500
 _INTERVAL = 0.1
+_LINGER = 0.05
 _PG_LOCK_ID = 0x0A0D17
 
 
@@ -66,12 +68,7 @@ class AuditTrail:
                 first = self._queue.get(timeout=_INTERVAL)
             except queue.Empty:
                 continue
-            batch = [first]
-            while len(batch) < _BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = self._gather(first)
             try:
                 self._append([p.record for p in batch if p.record is not _MARKER])
             except Exception:
@@ -79,6 +76,21 @@ class AuditTrail:
             for pending in batch:
                 if pending.done is not None:
                     pending.done.set()
+
+    def _gather(self, first: _Pending) -> list[_Pending]:
+        """Collect a batch: linger briefly under load so one transaction carries many records,
+        but stop at once for a flush marker."""
+        batch = [first]
+        deadline = time.monotonic() + _LINGER
+        while len(batch) < _BATCH and first.done is None and batch[-1].done is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
 
     def _head(self, conn: Connection) -> tuple[int, str]:
         if conn.dialect.name == "postgresql":

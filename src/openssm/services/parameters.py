@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, delete, func, insert, select, update
 
 from openssm.errors import ValidationError
 from openssm.services.kms import Key, KmsService
@@ -94,6 +94,12 @@ def _where(scope: Scope, name: str, table: Table = parameters) -> tuple[ColumnEl
     return c.account_id == scope.account_id, c.region == scope.region, c.name == name
 
 
+# Built once: constructing a statement costs more than running it (GetParameter is the hot path).
+_HISTORY = select(parameter_versions).where(
+    parameter_versions.c.account_id == bindparam("account"), parameter_versions.c.region == bindparam("region"),
+    parameter_versions.c.name == bindparam("name")).order_by(parameter_versions.c.version)
+
+
 class ParameterService:
     def __init__(self, db: Database, kms: KmsService) -> None:
         self.db = db
@@ -103,8 +109,7 @@ class ParameterService:
     # -- reading ------------------------------------------------------------------------------------
     def history(self, conn: Connection, scope: Scope, name: str) -> list[ParameterVersion]:
         """Every stored version, oldest first; an expired parameter has none."""
-        rows = conn.execute(select(parameter_versions).where(*_where(scope, name, parameter_versions))
-                            .order_by(parameter_versions.c.version))
+        rows = conn.execute(_HISTORY, {"account": scope.account_id, "region": scope.region, "name": name})
         versions = [_from_row(r) for r in rows]
         if versions:
             expiry = expires_at(versions[-1].policies)

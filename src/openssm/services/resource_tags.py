@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import ColumnElement, Connection, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select
 
 from openssm.services.parameter_model import TooManyTags
 from openssm.store.tables.parameters import resource_tags
@@ -17,10 +17,16 @@ def _where(account_id: str, region: str, kind: str, resource_id: str) -> tuple[C
     return (c.account_id == account_id, c.region == region, c.resource_type == kind, c.resource_id == resource_id)
 
 
+# Built once: read on every authorization of a tagged resource.
+_TAGS_OF = select(resource_tags.c.key, resource_tags.c.value).where(
+    resource_tags.c.account_id == bindparam("account"), resource_tags.c.region == bindparam("region"),
+    resource_tags.c.resource_type == bindparam("kind"), resource_tags.c.resource_id == bindparam("resource")
+).order_by(resource_tags.c.key)
+
+
 class ResourceTags:
     def of(self, conn: Connection, account_id: str, region: str, kind: str, resource_id: str) -> dict[str, str]:
-        rows = conn.execute(select(resource_tags.c.key, resource_tags.c.value)
-                            .where(*_where(account_id, region, kind, resource_id)).order_by(resource_tags.c.key))
+        rows = conn.execute(_TAGS_OF, {"account": account_id, "region": region, "kind": kind, "resource": resource_id})
         return {r.key: r.value for r in rows}
 
     def add(self, conn: Connection, account_id: str, region: str, kind: str, resource_id: str,

@@ -57,10 +57,10 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
 def _begin_sqlite(conn: Connection) -> None:
     # A deferred SQLite transaction that later writes can fail with SQLITE_BUSY instead of waiting;
     # taking the write lock up front makes busy_timeout apply. Readers stay deferred under WAL.
-    if conn.get_execution_options().get("openssm_read_only"):
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Straight to the driver: a full SQLAlchemy execution here would cost more than the query itself.
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute("BEGIN" if conn.get_execution_options().get("openssm_read_only") else "BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str) -> Engine:
