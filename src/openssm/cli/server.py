@@ -37,7 +37,7 @@ def server(host: str, port: int, data_dir: Path, database_url: str | None, tls_c
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     from openssm.store.db import sqlite_url
 
     try:
