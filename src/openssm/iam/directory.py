@@ -11,14 +11,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from openssm.iam import bindings, entities, managed_policies
 from openssm.iam.entities import Entity, EntityKind
+from openssm.iam.memberships import GROUP_MEMBERS
 from openssm.iam.policy import NamedPolicy, PolicyDocument, PolicyKind, parse_policy
 from openssm.iam.principals import Caller, PrincipalType
 from openssm.store.db import Database
-from openssm.store.tables.iam import iam_group_members
 
 ScpSource = Callable[[Connection, str], Sequence[Sequence[NamedPolicy]]]
 
@@ -49,9 +49,8 @@ def entity_policies(conn: Connection, entity: Entity) -> list[NamedPolicy]:
 
 
 def _groups_of(conn: Connection, user: Entity) -> list[Entity]:
-    rows = conn.execute(select(iam_group_members.c.group_lower).where(
-        iam_group_members.c.account_id == user.account_id, iam_group_members.c.user_lower == user.name.lower()))
-    groups = [entities.find(conn, user.account_id, EntityKind.GROUP, r[0]) for r in rows]
+    names = GROUP_MEMBERS.parents(conn, user.account_id, user.name)
+    groups = [entities.find(conn, user.account_id, EntityKind.GROUP, name) for name in names]
     return [g for g in groups if g is not None]
 
 

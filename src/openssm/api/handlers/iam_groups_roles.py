@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
-
 from openssm.api.context import RequestContext
 from openssm.api.handlers.iam_common import entity_out, entity_resource, iam_op, page_out, tag_map
 from openssm.api.operations import Params, ResourceRef
 from openssm.iam import bindings, entities, tags
 from openssm.iam.entities import Entity, EntityKind
 from openssm.iam.errors import DeleteConflict, LimitExceeded, NoSuchEntity
+from openssm.iam.memberships import GROUP_MEMBERS, PROFILE_ROLES
 from openssm.iam.policy import PolicyKind, parse_policy
-from openssm.store.tables.iam import iam_group_members, iam_profile_roles
 
 GROUP, ROLE, PROFILE = EntityKind.GROUP, EntityKind.ROLE, EntityKind.INSTANCE_PROFILE
 DEFAULT_SESSION_SECONDS = 3600
@@ -38,16 +36,11 @@ def create_group(ctx: RequestContext, p: Params) -> dict[str, Any]:
         return {"Group": entity_out(conn, group)}
 
 
-def _members(conn: Any, group: Entity) -> list[str]:
-    rows = conn.execute(select(iam_group_members.c.user_lower).where(
-        iam_group_members.c.account_id == group.account_id, iam_group_members.c.group_lower == group.name.lower()))
-    return [r[0] for r in rows]
-
-
 def get_group(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.read() as conn:
         group = entities.get(conn, ctx.account_id, GROUP, p["GroupName"])
-        users = [entities.get(conn, ctx.account_id, EntityKind.USER, u) for u in _members(conn, group)]
+        members = GROUP_MEMBERS.children(conn, group.account_id, group.name)
+        users = [entities.get(conn, ctx.account_id, EntityKind.USER, u) for u in members]
         out = page_out("Users", [entity_out(conn, u, with_tags=False) for u in users], p)
         return {"Group": entity_out(conn, group), **out}
 
@@ -55,7 +48,7 @@ def get_group(ctx: RequestContext, p: Params) -> dict[str, Any]:
 def delete_group(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.write() as conn:
         group = entities.get(conn, ctx.account_id, GROUP, p["GroupName"])
-        if _members(conn, group):
+        if GROUP_MEMBERS.children(conn, group.account_id, group.name):
             raise DeleteConflict("Cannot delete entity, must remove users from group first.")
         if bindings.has_any(conn, group):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
@@ -102,18 +95,12 @@ def update_assume_role_policy(ctx: RequestContext, p: Params) -> dict[str, Any]:
     return {}
 
 
-def _profiles_with(conn: Any, account_id: str, role_name: str) -> list[str]:
-    rows = conn.execute(select(iam_profile_roles.c.profile_lower).where(
-        iam_profile_roles.c.account_id == account_id, iam_profile_roles.c.role_lower == role_name.lower()))
-    return [r[0] for r in rows]
-
-
 def delete_role(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.write() as conn:
         role = entities.get(conn, ctx.account_id, ROLE, p["RoleName"])
         if bindings.has_any(conn, role):
             raise DeleteConflict("Cannot delete entity, must detach all policies first.")
-        if _profiles_with(conn, ctx.account_id, role.name):
+        if PROFILE_ROLES.parents(conn, ctx.account_id, role.name):
             raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
         tags.drop(conn, ctx.account_id, ROLE.value, role.name)
         entities.remove(conn, role)
@@ -121,10 +108,8 @@ def delete_role(ctx: RequestContext, p: Params) -> dict[str, Any]:
 
 
 def _profile_roles(conn: Any, profile: Entity) -> list[Entity]:
-    rows = conn.execute(select(iam_profile_roles.c.role_lower).where(
-        iam_profile_roles.c.account_id == profile.account_id,
-        iam_profile_roles.c.profile_lower == profile.name.lower()))
-    return [entities.get(conn, profile.account_id, ROLE, r[0]) for r in rows]
+    return [entities.get(conn, profile.account_id, ROLE, r)
+            for r in PROFILE_ROLES.children(conn, profile.account_id, profile.name)]
 
 
 def _profile_out(conn: Any, profile: Entity) -> dict[str, Any]:
@@ -162,8 +147,7 @@ def add_role_to_instance_profile(ctx: RequestContext, p: Params) -> dict[str, An
         role = entities.get(conn, ctx.account_id, ROLE, p["RoleName"])
         if _profile_roles(conn, profile):
             raise LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
-        conn.execute(insert(iam_profile_roles).values(account_id=ctx.account_id, profile_lower=profile.name.lower(),
-                                                      role_lower=role.name.lower()))
+        PROFILE_ROLES.link(conn, ctx.account_id, profile.name, role.name)
     return {}
 
 
@@ -171,18 +155,15 @@ def remove_role_from_instance_profile(ctx: RequestContext, p: Params) -> dict[st
     with ctx.container.iam.write() as conn:
         profile = entities.get(conn, ctx.account_id, PROFILE, p["InstanceProfileName"])
         role = entities.get(conn, ctx.account_id, ROLE, p["RoleName"])
-        if role.name.lower() not in [r.name.lower() for r in _profile_roles(conn, profile)]:
+        if not PROFILE_ROLES.unlink(conn, ctx.account_id, profile.name, role.name):
             raise NoSuchEntity(f"The role with name {role.name} cannot be found in instance profile {profile.name}.")
-        conn.execute(delete(iam_profile_roles).where(
-            iam_profile_roles.c.account_id == ctx.account_id,
-            iam_profile_roles.c.profile_lower == profile.name.lower()))
     return {}
 
 
 def list_instance_profiles_for_role(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.read() as conn:
         role = entities.get(conn, ctx.account_id, ROLE, p["RoleName"])
-        names = _profiles_with(conn, ctx.account_id, role.name)
+        names = PROFILE_ROLES.parents(conn, ctx.account_id, role.name)
         found = [entities.get(conn, ctx.account_id, PROFILE, n) for n in names]
         return page_out("InstanceProfiles", [_profile_out(conn, f) for f in found], p)
 

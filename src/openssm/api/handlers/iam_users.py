@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
-
 from openssm.api.context import RequestContext
 from openssm.api.handlers.iam_common import entity_out, entity_resource, iam_op, page_out, tag_map
 from openssm.api.operations import Params, ResourceRef, any_resource
@@ -13,8 +11,8 @@ from openssm.errors import AccessDenied
 from openssm.iam import access_keys, bindings, entities, tags
 from openssm.iam.entities import EntityKind
 from openssm.iam.errors import DeleteConflict, NoSuchEntity
+from openssm.iam.memberships import GROUP_MEMBERS
 from openssm.iam.principals import PrincipalType
-from openssm.store.tables.iam import iam_group_members
 
 USER = EntityKind.USER
 GROUP = EntityKind.GROUP
@@ -63,7 +61,7 @@ def delete_user(ctx: RequestContext, p: Params) -> dict[str, Any]:
             raise DeleteConflict("Cannot delete entity, must delete access keys first.")
         if bindings.has_any(conn, user):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
-        if _groups_of(conn, ctx.account_id, user.name):
+        if GROUP_MEMBERS.parents(conn, ctx.account_id, user.name):
             raise DeleteConflict("Cannot delete entity, must remove user from all groups first.")
         tags.drop(conn, ctx.account_id, USER.value, user.name)
         entities.remove(conn, user)
@@ -122,19 +120,11 @@ def get_access_key_last_used(ctx: RequestContext, p: Params) -> dict[str, Any]:
     return {"UserName": user.name, "AccessKeyLastUsed": used}
 
 
-def _groups_of(conn: Any, account_id: str, user_name: str) -> list[str]:
-    rows = conn.execute(select(iam_group_members.c.group_lower).where(
-        iam_group_members.c.account_id == account_id, iam_group_members.c.user_lower == user_name.lower()))
-    return [r[0] for r in rows]
-
-
 def add_user_to_group(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.write() as conn:
         group = entities.get(conn, ctx.account_id, GROUP, p["GroupName"])
         user = entities.get(conn, ctx.account_id, USER, p["UserName"])
-        if group.name.lower() not in _groups_of(conn, ctx.account_id, user.name):
-            conn.execute(insert(iam_group_members).values(account_id=ctx.account_id, group_lower=group.name.lower(),
-                                                          user_lower=user.name.lower()))
+        GROUP_MEMBERS.link(conn, ctx.account_id, group.name, user.name)
     return {}
 
 
@@ -142,18 +132,16 @@ def remove_user_from_group(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.write() as conn:
         group = entities.get(conn, ctx.account_id, GROUP, p["GroupName"])
         user = entities.get(conn, ctx.account_id, USER, p["UserName"])
-        if group.name.lower() not in _groups_of(conn, ctx.account_id, user.name):
+        if not GROUP_MEMBERS.unlink(conn, ctx.account_id, group.name, user.name):
             raise NoSuchEntity(f"The user with name {user.name} cannot be found in group {group.name}.")
-        conn.execute(delete(iam_group_members).where(
-            iam_group_members.c.account_id == ctx.account_id, iam_group_members.c.group_lower == group.name.lower(),
-            iam_group_members.c.user_lower == user.name.lower()))
     return {}
 
 
 def list_groups_for_user(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.read() as conn:
         user = entities.get(conn, ctx.account_id, USER, p["UserName"])
-        groups = [entities.get(conn, ctx.account_id, GROUP, g) for g in _groups_of(conn, ctx.account_id, user.name)]
+        groups = [entities.get(conn, ctx.account_id, GROUP, g)
+                  for g in GROUP_MEMBERS.parents(conn, ctx.account_id, user.name)]
         items = [entity_out(conn, g) for g in groups]
     return page_out("Groups", items, p)
 
