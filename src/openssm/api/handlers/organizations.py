@@ -39,6 +39,10 @@ def _policy_summary(org: Organization, p: OrgPolicy) -> dict[str, Any]:
             "AwsManaged": p.aws_managed}
 
 
+def _policy_out(org: Organization, policy: OrgPolicy) -> dict[str, Any]:
+    return {"Policy": {"PolicySummary": _policy_summary(org, policy), "Content": policy.content}}
+
+
 def _mgmt(ctx: RequestContext, conn: Any) -> Organization:
     return orgs.require_org(conn, ctx.account_id)
 
@@ -196,21 +200,21 @@ def create_policy(ctx: RequestContext, p: Params) -> dict[str, Any]:
         if p["Type"] != orgs.SCP:
             raise orgs.fail(orgs.TypeNotEnabled)
         policy = orgs.create_policy(conn, org, p["Name"], p["Description"], p["Content"])
-    return {"Policy": {"PolicySummary": _policy_summary(org, policy), "Content": policy.content}}
+    return _policy_out(org, policy)
 
 
 def describe_policy(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.read() as conn:
         org = _mgmt(ctx, conn)
         policy = orgs.get_policy(conn, org, p["PolicyId"])
-    return {"Policy": {"PolicySummary": _policy_summary(org, policy), "Content": policy.content}}
+    return _policy_out(org, policy)
 
 
 def update_policy(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.iam.write() as conn:
         org = _mgmt(ctx, conn)
         policy = orgs.update_policy(conn, org, p["PolicyId"], p.get("Name"), p.get("Description"), p.get("Content"))
-    return {"Policy": {"PolicySummary": _policy_summary(org, policy), "Content": policy.content}}
+    return _policy_out(org, policy)
 
 
 def delete_policy(ctx: RequestContext, p: Params) -> dict[str, Any]:
