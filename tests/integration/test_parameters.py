@@ -236,3 +236,25 @@ def test_the_aws_cli_drives_parameter_store(server: ServerProcess, prefix: str) 
     assert out["Parameter"]["Value"] == "hello"
     failed = server.aws("ssm", "get-parameter", "--name", f"{prefix}/none", check=False)
     assert failed.returncode != 0 and "ParameterNotFound" in failed.stderr
+
+
+def test_a_key_policy_decides_who_may_use_a_key(server: ServerProcess) -> None:
+    alice, alice_creds = user_with_policy(server, None)
+    _, bob_creds = user_with_policy(server, allow("kms:*"))
+    kms = server.client("kms")
+    only_alice = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::123456789012:user/{alice}"},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"], "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
+         "Action": "kms:*", "Resource": "*"}]})
+    key = kms.create_key(Policy=only_alice)["KeyMetadata"]["KeyId"]
+    blob = server.client("kms", alice_creds).encrypt(KeyId=key, Plaintext=b"for alice")["CiphertextBlob"]
+    assert server.client("kms", alice_creds).decrypt(CiphertextBlob=blob)["Plaintext"] == b"for alice"
+    with pytest.raises(ClientError) as err:
+        server.client("kms", bob_creds).decrypt(CiphertextBlob=blob)
+    assert code(err) == "AccessDeniedException"
+    default_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    server.client("kms", bob_creds).encrypt(KeyId=default_key, Plaintext=b"delegated to IAM")
+    with pytest.raises(ClientError):
+        server.client("kms", alice_creds).encrypt(KeyId=default_key, Plaintext=b"no IAM permission")
+    assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == json.loads(only_alice)

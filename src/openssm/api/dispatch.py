@@ -138,7 +138,8 @@ def _anonymous(container: Container) -> Caller:
 def _authorize(ctx: RequestContext, op: Operation, params: dict[str, Any]) -> None:
     action = op.iam_action(service_models.iam_prefix(ctx.service))
     # An operation that names no resource is authorized on "*", never skipped.
-    targets = [AuthorizationTarget(r.arn, r.tags) for r in op.resources(ctx, params)] or [AuthorizationTarget("*", {})]
+    targets = [AuthorizationTarget(r.arn, r.tags, r.policy, r.policy_required)
+               for r in op.resources(ctx, params)] or [AuthorizationTarget("*", {})]
     facts = CallFacts(ctx.caller, ctx.region, ctx.source_ip, ctx.secure_transport, ctx.now, ctx.user_agent)
     ctx.container.authorizer.authorize(facts, action, targets, op.condition_keys(ctx, params))
 

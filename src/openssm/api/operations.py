@@ -22,10 +22,16 @@ Handler = Callable[[RequestContext, Params], Result]
 
 @dataclass(frozen=True)
 class ResourceRef:
-    """A resource an action is authorized against; `tags` feed aws:ResourceTag/* conditions."""
+    """A resource an action is authorized against; `tags` feed aws:ResourceTag/* conditions.
+
+    `policy` is the resource's own resource-based policy (a KMS key policy); when `policy_required`, that
+    policy must allow the call itself (directly, or by delegating to the account), as KMS demands.
+    """
 
     arn: str
     tags: Mapping[str, str] = field(default_factory=dict)
+    policy: str | None = None
+    policy_required: bool = False
 
 
 def any_resource(_ctx: RequestContext, _params: Params) -> Sequence[ResourceRef]:

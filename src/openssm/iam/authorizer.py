@@ -8,7 +8,17 @@ from typing import Any
 
 from openssm.errors import AccessDenied
 from openssm.iam.directory import PolicyDirectory
-from openssm.iam.policy import AuthzRequest, Decision, Effect, NamedPolicy, PolicySet, PolicyType, evaluate
+from openssm.iam.policy import (
+    AuthzRequest,
+    Decision,
+    Effect,
+    NamedPolicy,
+    PolicyKind,
+    PolicySet,
+    PolicyType,
+    evaluate,
+    parse_policy,
+)
 from openssm.iam.ports import AuthorizationTarget, CallFacts
 from openssm.iam.principals import Caller, PrincipalType
 
@@ -78,8 +88,14 @@ class PolicyAuthorizer:
         loaded = self._directory.policies_for(caller)
         context = {**global_keys(facts), **request_keys(condition_keys, target)}
         request = AuthzRequest(action, target.arn, caller.arn, caller.account_id, context, role_arn=caller.role_arn)
-        policy_set = PolicySet(identity=loaded.identity, resource=resource_policies, boundary=loaded.boundary,
-                               session=loaded.session, scp_levels=loaded.scp_levels, is_root=caller.is_root)
+        resources = list(resource_policies)
+        if target.policy:
+            resources.append((target.arn, parse_policy(target.policy, PolicyKind.RESOURCE)))
+        # The root is bound by a required resource policy too: a KMS key policy can lock the account out.
+        policy_set = PolicySet(identity=loaded.identity, resource=resources, boundary=loaded.boundary,
+                               session=loaded.session, scp_levels=loaded.scp_levels,
+                               is_root=caller.is_root and not target.policy_required,
+                               resource_required=target.policy_required)
         return evaluate(request, policy_set)
 
     def authorize(self, facts: CallFacts, action: str, targets: Sequence[AuthorizationTarget],

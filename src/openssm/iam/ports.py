@@ -30,10 +30,12 @@ class CredentialResolver(Protocol):
 
 @dataclass(frozen=True)
 class AuthorizationTarget:
-    """A resource ARN and its tags (for aws:ResourceTag/*)."""
+    """A resource ARN, its tags (for aws:ResourceTag/*) and its resource-based policy, if any."""
 
     arn: str
     tags: Mapping[str, str]
+    policy: str | None = None
+    policy_required: bool = False
 
 
 @dataclass(frozen=True)

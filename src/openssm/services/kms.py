@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, delete, insert, select, update
 
 from openssm.errors import AwsError, ValidationError
+from openssm.iam.policy import MalformedPolicyDocument, PolicyKind, parse_policy
 from openssm.store.db import Database
 from openssm.store.secrets import SecretBox
 from openssm.store.tables.kms import kms_aliases, kms_keys
@@ -40,6 +41,10 @@ class InvalidCiphertext(AwsError):
 
 class AlreadyExists(AwsError):
     code = "AlreadyExistsException"
+
+
+class MalformedPolicy(AwsError):
+    code = "MalformedPolicyDocumentException"
 
 
 class IncorrectKey(AwsError):
@@ -110,6 +115,25 @@ class KmsService:
 
     def resolve(self, conn: Connection, account_id: str, region: str, ref: str, now: dt.datetime) -> Key:
         """A key by id, key ARN, alias name or alias ARN; alias/aws/ssm is created on first use."""
+        found = self.find(conn, account_id, region, ref)
+        if found is not None:
+            return found
+        if ref == AWS_SSM_ALIAS:
+            key = self.create_key(conn, account_id, region, "Default key that protects my SSM parameters when no "
+                                  "other key is defined", now, key_manager="AWS")
+            conn.execute(insert(kms_aliases).values(account_id=account_id, region=region, alias_name=ref,
+                                                    key_id=key.key_id, created_at=now))
+            return key
+        raise NotFound(f"Alias arn:aws:kms:{region}:{account_id}:{ref} is not found.")
+
+    def find(self, conn: Connection, account_id: str, region: str, ref: str) -> Key | None:
+        """A key by any of its names, or None; never creates the AWS managed key."""
+        try:
+            return self.resolve_existing(conn, account_id, region, ref)
+        except NotFound:
+            return None
+
+    def resolve_existing(self, conn: Connection, account_id: str, region: str, ref: str) -> Key:
         if ref.startswith("arn:aws:kms:"):
             resource = ref.split(":", 5)[5]
             ref = resource.removeprefix("key/") if resource.startswith("key/") else resource
@@ -118,15 +142,16 @@ class KmsService:
         row = conn.execute(select(kms_aliases.c.key_id).where(
             kms_aliases.c.account_id == account_id, kms_aliases.c.region == region,
             kms_aliases.c.alias_name == ref)).first()
-        if row is not None:
-            return self._by_id(conn, account_id, region, row[0])
-        if ref == AWS_SSM_ALIAS:
-            key = self.create_key(conn, account_id, region, "Default key that protects my SSM parameters when no "
-                                  "other key is defined", now, key_manager="AWS")
-            conn.execute(insert(kms_aliases).values(account_id=account_id, region=region, alias_name=ref,
-                                                    key_id=key.key_id, created_at=now))
-            return key
-        raise NotFound(f"Alias arn:aws:kms:{region}:{account_id}:{ref} is not found.")
+        if row is None:
+            raise NotFound(f"Alias arn:aws:kms:{region}:{account_id}:{ref} is not found.")
+        return self._by_id(conn, account_id, region, row[0])
+
+    def set_policy(self, conn: Connection, key: Key, policy: str) -> None:
+        try:
+            parse_policy(policy, PolicyKind.RESOURCE)
+        except MalformedPolicyDocument as err:
+            raise MalformedPolicy(err.message) from err
+        conn.execute(update(kms_keys).where(kms_keys.c.key_id == key.key_id).values(policy=policy))
 
     def list_keys(self, conn: Connection, account_id: str, region: str) -> list[Key]:
         rows = conn.execute(select(kms_keys).where(kms_keys.c.account_id == account_id, kms_keys.c.region == region)

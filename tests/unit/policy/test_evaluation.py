@@ -135,3 +135,21 @@ def test_resource_policy_naming_the_user_allows_without_identity_policy() -> Non
     other = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/bob"},
                  "Action": "kms:Decrypt", "Resource": "*"}, kind=PolicyKind.RESOURCE)
     assert not decide(request("kms:Decrypt", "arn:aws:kms:r:1:key/k"), resource=[("key", other)]).allowed
+
+
+def test_a_resource_policy_naming_only_the_account_needs_an_identity_allow() -> None:
+    account_wide = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                        "Action": "kms:*", "Resource": "*"}, kind=PolicyKind.RESOURCE)
+    req = request("kms:Decrypt", "arn:aws:kms:r:123456789012:key/k")
+    assert not decide(req, resource=[("key", account_wide)]).allowed
+    allow = doc({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
+    assert decide(req, allow, resource=[("key", account_wide)]).allowed
+
+
+def test_a_required_resource_policy_must_allow_even_an_identity_allow() -> None:
+    other = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/bob"},
+                 "Action": "kms:*", "Resource": "*"}, kind=PolicyKind.RESOURCE)
+    admin = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    req = request("kms:Decrypt", "arn:aws:kms:r:123456789012:key/k")
+    decision = decide(req, admin, resource=[("key", other)], resource_required=True)
+    assert decision.effect == Effect.IMPLICIT_DENY and decision.denied_by == PolicyType.RESOURCE

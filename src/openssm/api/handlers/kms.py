@@ -31,23 +31,18 @@ def _key(ctx: RequestContext, conn: Any, ref: str) -> Key:
 
 
 def _key_resource(member: str) -> Any:
+    """The key's ARN with its key policy, which KMS requires to allow every call on the key."""
     def resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
-        ref = str(p.get(member) or "")
-        if not ref and member == "CiphertextBlob":
-            return (ResourceRef(f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/*"),)
-        if member == "CiphertextBlob":
-            with ctx.container.db.read() as conn:
+        key: Key | None
+        with ctx.container.db.read() as conn:
+            if member == "CiphertextBlob":
                 key = ctx.container.kms.key_of_ciphertext(conn, ctx.account_id, ctx.region, p["CiphertextBlob"])
-            return (ResourceRef(key.arn),)
-        if ref.startswith("alias/") or ":alias/" in ref:
-            with ctx.container.db.read() as conn:
-                rows = [a for a in ctx.container.kms.list_aliases(conn, ctx.account_id, ctx.region)
-                        if ref.endswith(a[0])]
-            if rows:
-                return (ResourceRef(f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{rows[0][1]}"),)
-            return (ResourceRef(f"arn:aws:kms:{ctx.region}:{ctx.account_id}:{ref.split(':')[-1]}"),)
-        key_id = ref.rsplit("/", 1)[-1]
-        return (ResourceRef(f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{key_id}"),)
+            else:
+                key = ctx.container.kms.find(conn, ctx.account_id, ctx.region, str(p[member]))
+        if key is None:
+            ref = str(p[member]).rsplit("/", 1)[-1]
+            return (ResourceRef(f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{ref}"),)
+        return (ResourceRef(key.arn, policy=key.policy, policy_required=True),)
     return resources
 
 
@@ -86,6 +81,19 @@ def schedule_key_deletion(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.db.begin() as conn:
         key = ctx.container.kms.set_state(conn, _key(ctx, conn, p["KeyId"]), "PendingDeletion", deletion)
     return {"KeyId": key.arn, "DeletionDate": deletion, "KeyState": key.state, "PendingWindowInDays": days}
+
+
+def get_key_policy(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    with ctx.container.db.read() as conn:
+        key = ctx.container.kms.resolve_existing(conn, ctx.account_id, ctx.region, p["KeyId"])
+    return {"Policy": key.policy, "PolicyName": "default"}
+
+
+def put_key_policy(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    with ctx.container.db.begin() as conn:
+        key = ctx.container.kms.resolve_existing(conn, ctx.account_id, ctx.region, p["KeyId"])
+        ctx.container.kms.set_policy(conn, key, p["Policy"])
+    return {}
 
 
 def cancel_key_deletion(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -156,6 +164,8 @@ OPERATIONS = [
     _op("DisableKey", _state_change("Disabled")),
     _op("ScheduleKeyDeletion", schedule_key_deletion),
     _op("CancelKeyDeletion", cancel_key_deletion),
+    _op("GetKeyPolicy", get_key_policy, read_only=True),
+    _op("PutKeyPolicy", put_key_policy),
     _op("CreateAlias", create_alias, "TargetKeyId"),
     _op("DeleteAlias", delete_alias, "AliasName"),
     _op("ListAliases", list_aliases, None, read_only=True),

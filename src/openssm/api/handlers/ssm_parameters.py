@@ -34,7 +34,7 @@ def kms_check(ctx: RequestContext) -> KmsCheck:
         if key.key_manager == "AWS":
             return
         facts = CallFacts(ctx.caller, ctx.region, ctx.source_ip, ctx.secure_transport, ctx.now, ctx.user_agent)
-        ctx.container.authorizer.authorize(facts, action, [AuthorizationTarget(key.arn, {})],
+        ctx.container.authorizer.authorize(facts, action, [AuthorizationTarget(key.arn, {}, key.policy, True)],
                                            {"kms:ViaService": f"ssm.{ctx.region}.amazonaws.com"})
     return check
 

@@ -52,6 +52,8 @@ class PolicySet:
     session: Sequence[NamedPolicy] | None = None
     scp_levels: Sequence[Sequence[NamedPolicy]] = ()
     is_root: bool = False
+    # KMS-style: the resource policy must allow (itself, or by delegating to the account) for any allow.
+    resource_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,13 +177,16 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
         return Decision(Effect.EXPLICIT_DENY, tuple(denies), keys, denies[0].policy_type)
     if any(not allows for allows, _ in scp_scans):
         return Decision(Effect.IMPLICIT_DENY, (), keys, PolicyType.SCP)
+    if policies.resource_required and not scans[PolicyType.RESOURCE][0]:
+        return Decision(Effect.IMPLICIT_DENY, (), keys, PolicyType.RESOURCE)
     if policies.is_root:
         return Decision(Effect.ALLOWED, (), keys)
     resource_allows = scans[PolicyType.RESOURCE][0]
     identity_allows = scans[PolicyType.IDENTITY][0]
     if _names_principal(resource_allows, policies, request):
         return Decision(Effect.ALLOWED, tuple(resource_allows), keys)
-    if not identity_allows and not resource_allows:
+    # A resource policy naming only the account delegates to identity policies; it grants nothing itself.
+    if not identity_allows:
         return Decision(Effect.IMPLICIT_DENY, (), keys, PolicyType.IDENTITY)
     for kind in (PolicyType.BOUNDARY, PolicyType.SESSION):
         if kind in scans and not scans[kind][0]:
