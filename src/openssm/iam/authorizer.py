@@ -57,8 +57,11 @@ def global_keys(facts: CallFacts) -> ContextValues:
     return keys
 
 
-def request_keys(condition_keys: Mapping[str, Any], target: AuthorizationTarget) -> ContextValues:
+def request_keys(condition_keys: Mapping[str, Any], target: AuthorizationTarget, with_tags: bool = True
+                 ) -> ContextValues:
     keys: ContextValues = {k.lower(): _text(v) for k, v in condition_keys.items() if v is not None}
+    if not with_tags:
+        return keys
     service = target.arn.split(":")[2] if target.arn.count(":") >= 5 else ""
     for tag, value in target.tags.items():
         keys[f"aws:resourcetag/{tag.lower()}"] = (value,)
@@ -86,7 +89,9 @@ class PolicyAuthorizer:
                resource_policies: Sequence[NamedPolicy] = ()) -> Decision:
         caller = facts.caller
         loaded = self._directory.policies_for(caller)
-        context = {**global_keys(facts), **request_keys(condition_keys, target)}
+        # Tags may be loaded lazily by the caller; read them only when some policy can look at them.
+        with_tags = loaded.mention_resource_tags or bool(target.policy) or bool(resource_policies)
+        context = {**global_keys(facts), **request_keys(condition_keys, target, with_tags)}
         request = AuthzRequest(action, target.arn, caller.arn, caller.account_id, context, role_arn=caller.role_arn)
         resources = list(resource_policies)
         if target.policy:

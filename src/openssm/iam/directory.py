@@ -34,6 +34,15 @@ class PrincipalPolicies:
     session: tuple[NamedPolicy, ...] | None
     scp_levels: tuple[tuple[NamedPolicy, ...], ...]
 
+    @property
+    def mention_resource_tags(self) -> bool:
+        """Whether any policy reads resource tags; if none does, authorization need not load them."""
+        docs = [d for _, d in self.identity + (self.session or ())]
+        docs += [d for level in self.scp_levels for _, d in level]
+        if self.boundary is not None:
+            docs.append(self.boundary[1])
+        return any("resourcetag/" in d.text.lower() for d in docs)
+
 
 def _parsed(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyDocument:
     return parse_policy(text, kind)

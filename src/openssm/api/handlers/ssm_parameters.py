@@ -22,6 +22,7 @@ from openssm.services.parameter_model import (
 )
 from openssm.services.parameter_queries import BY_PATH_KEYS, Filter, apply, paginate, under_path, validate_filters
 from openssm.services.parameters import KmsCheck, PutRequest, Resolved, Scope
+from openssm.store.lazy import LazyMapping
 
 
 def scope(ctx: RequestContext) -> Scope:
@@ -41,9 +42,12 @@ def kms_check(ctx: RequestContext) -> KmsCheck:
 
 def _arn_of(ctx: RequestContext, raw: str) -> ResourceRef:
     name = split_selector(raw)[0]
-    with ctx.container.db.read() as conn:
-        tags = ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "Parameter", name)
-    return ResourceRef(parameter_arn(ctx.region, ctx.account_id, name), tags)
+
+    def load_tags() -> dict[str, str]:
+        with ctx.container.db.read() as conn:
+            return ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "Parameter", name)
+
+    return ResourceRef(parameter_arn(ctx.region, ctx.account_id, name), LazyMapping(load_tags))
 
 
 def _named(member: str) -> Any:
