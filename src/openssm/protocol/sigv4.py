@@ -34,7 +34,6 @@ STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 # Region names are namespaces here (DESIGN §3), so any sane label is valid, not only AWS's list.
 _REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _STAMP = re.compile(r"\d{8}T\d{6}Z")
-_SEPARATORS = re.compile(r"[\s,]+")
 
 
 class Family(StrEnum):
@@ -203,9 +202,7 @@ def _from_header(auth: str, headers: Mapping[str, str]) -> SignatureInfo:
         raise _incomplete(f"Unsupported AWS 'algorithm': '{algorithm}'.")
     fields: dict[str, str] = {}
     # AWS splits at spaces as well as commas: a stray space in a key ID is reported as a pair without '='.
-    for pair in _SEPARATORS.split(rest):
-        if not pair:
-            continue
+    for pair in rest.replace(",", " ").split():
         key, eq, value = pair.partition("=")
         if not eq:
             raise _incomplete(f"'{pair}' not a valid key=value pair (missing equal-sign) in Authorization header: "
@@ -225,9 +222,16 @@ def _from_header(auth: str, headers: Mapping[str, str]) -> SignatureInfo:
     return _build(parts, signed, fields["Signature"], when, headers.get("x-amz-security-token"))
 
 
+@lru_cache(maxsize=64)
+def _query_pairs(query_string: str) -> tuple[tuple[str, str], ...]:
+    # Cached because a presigned request's query is decoded twice in a row (parse, then canonicalise), and
+    # parse_qsl is the dearest step of a presigned verification.
+    return tuple(parse_qsl(query_string, keep_blank_values=True))
+
+
 def _first_values(query_string: str) -> dict[str, str]:
     values: dict[str, str] = {}
-    for key, value in parse_qsl(query_string, keep_blank_values=True):
+    for key, value in _query_pairs(query_string):
         values.setdefault(key, value)
     return values
 
@@ -364,9 +368,7 @@ def canonicalise(info: SignatureInfo, method: str, path: str, query_string: str,
         if value is None:
             raise auth_error(AuthErrorKind.BAD_SIGNATURE, family or family_for(headers, info.service))
         signed[name] = value
-    pairs: list[tuple[str, str]] = parse_qsl(query_string, keep_blank_values=True) if query_string else []
-    if info.presigned:
-        pairs = [(k, v) for k, v in pairs if k != "X-Amz-Signature"]
+    pairs = [(k, v) for k, v in _query_pairs(query_string) if k != "X-Amz-Signature" or not info.presigned]
     request = AWSRequest(method=method, url=f"https://openssm.invalid{path or '/'}",
                          headers={"X-Amz-Content-SHA256": hashlib.sha256(body).hexdigest()}, params=pairs)
     request.context["timestamp"] = info.timestamp
