@@ -124,3 +124,10 @@ def test_query_protocol_errors_for_bad_signatures_use_query_codes(server: Server
     resp = send(req)
     assert resp.status == 403
     assert b"<Code>SignatureDoesNotMatch</Code>" in resp.body
+
+
+def test_a_signature_scoped_to_another_service_is_refused(server: ServerProcess) -> None:
+    req = sign(json_request(server.endpoint, "AmazonSSM.DescribeParameters", "{}"), server.admin, "kms", REGION)
+    resp = send(req)
+    assert resp.json()["__type"].endswith("InvalidSignatureException")
+    assert "Credential should be scoped to correct service: 'ssm'" in resp.json()["message"]

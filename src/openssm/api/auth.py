@@ -42,10 +42,13 @@ class Authenticator:
         return sigv4.parse_signature(req.method, req.path, req.query_string, req.headers)
 
     def authenticate(
-        self, req: IncomingRequest, info: sigv4.SignatureInfo | None, family: str, now: dt.datetime
+        self, req: IncomingRequest, info: sigv4.SignatureInfo | None, family: str, now: dt.datetime,
+        signing_name: str | None = None,
     ) -> Authenticated:
         if info is None:
             raise sigv4.auth_error(sigv4.AuthErrorKind.MISSING, family)
+        # AWS checks the clock before it looks the key up, so a stale request learns nothing about the key.
+        sigv4.check_request_time(info, now, family)
         resolved = self._credentials.resolve(info.access_key_id)
         if resolved is None or not resolved.active:
             if self._dev_mode and resolved is None:
@@ -54,7 +57,7 @@ class Authenticator:
             raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
         sigv4.verify_signature(
             info, req.method, req.path, req.query_string, req.headers, req.body,
-            resolved.secret_access_key, now, family=family,
+            resolved.secret_access_key, now, family=family, service=signing_name,
         )
         if resolved.session_token is not None:
             if info.security_token != resolved.session_token:

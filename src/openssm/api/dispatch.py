@@ -100,7 +100,8 @@ def handle_call(container: Container, authenticator: Authenticator, req: Incomin
         op, op_model = _operation(call.service, call.operation)
         # Authentication comes first, as at AWS: an unsigned probe learns nothing about operations.
         if op is None or op.authenticated or info is not None:
-            authed = authenticator.authenticate(req, info, wire.family, now)
+            signing_name = service_models.service_model(call.service).signing_name
+            authed = authenticator.authenticate(req, info, wire.family, now, signing_name)
             call.caller, call.region = authed.caller, authed.region
         if op is None or op_model is None:
             raise _unknown(wire, call.service, call.operation)
