@@ -176,3 +176,17 @@ def test_simulate_principal_policy_uses_the_users_policies_and_reports_missing_c
     tagged = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["ssm:PutParameter"], ContextEntries=[
         {"ContextKeyName": "aws:RequestTag/env", "ContextKeyValues": ["prod"], "ContextKeyType": "string"}])
     assert tagged["EvaluationResults"][0]["EvalDecision"] == "allowed"
+
+
+def test_access_key_last_used_reports_the_last_successful_call(server: ServerProcess) -> None:
+    user, creds = user_with_policy(server, allow("ssm:DescribeParameters"))
+    iam = server.client("iam")
+    never = iam.get_access_key_last_used(AccessKeyId=creds.access_key_id)["AccessKeyLastUsed"]
+    assert never["ServiceName"] == "N/A" and "LastUsedDate" not in never
+    server.client("ssm", creds, region="eu-west-1").describe_parameters()
+    with pytest.raises(ClientError):
+        server.client("iam", creds).list_users()
+    used = iam.get_access_key_last_used(AccessKeyId=creds.access_key_id)
+    assert used["UserName"] == user
+    assert used["AccessKeyLastUsed"]["ServiceName"] == "ssm"
+    assert used["AccessKeyLastUsed"]["Region"] == "eu-west-1"

@@ -70,3 +70,12 @@ def test_open_database_applies_migrations_to_an_empty_sqlite_file(tmp_path: Path
     assert {"accounts", "alembic_version"} <= tables
     with db.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_migrations_create_exactly_the_tables_the_code_declares(tmp_path: Path) -> None:
+    from alembic import command
+
+    from openssm.store.migrations.runner import alembic_config
+
+    db = open_database(f"sqlite:///{tmp_path / 'check.db'}")
+    command.check(alembic_config(db.engine))  # raises if the models and the migrations disagree

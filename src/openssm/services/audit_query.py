@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, select
@@ -93,3 +94,21 @@ def chain_rows(conn: Connection) -> list[ChainRow]:
                                audit_events.c.hash).order_by(audit_events.c.seq))
     return [ChainRow(r.seq, r.event_json, r.prev_hash, r.hash) for r in rows]
 
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    when: dt.datetime
+    service: str
+    region: str
+
+
+def last_successful_use(conn: Connection, access_key_id: str) -> KeyUse | None:
+    """When, where and for what service a key last made a call that succeeded (GetAccessKeyLastUsed)."""
+    row = conn.execute(select(audit_events.c.event_time, audit_events.c.event_source, audit_events.c.event_json)
+                       .where(audit_events.c.access_key_id == access_key_id, audit_events.c.error_code.is_(None))
+                       .order_by(audit_events.c.seq.desc()).limit(1)).first()
+    if row is None:
+        return None
+    region = str(json.loads(row.event_json).get("awsRegion") or "N/A")
+    return KeyUse(row.event_time, row.event_source.removesuffix(".amazonaws.com"), region)

@@ -13,6 +13,7 @@ from openssm.iam.entities import EntityKind
 from openssm.iam.errors import DeleteConflict, NoSuchEntity
 from openssm.iam.memberships import GROUP_MEMBERS
 from openssm.iam.principals import PrincipalType
+from openssm.services import audit_query
 
 USER = EntityKind.USER
 GROUP = EntityKind.GROUP
@@ -109,15 +110,18 @@ def delete_access_key(ctx: RequestContext, p: Params) -> dict[str, Any]:
 
 
 def get_access_key_last_used(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    ctx.container.audit.flush()
     with ctx.container.iam.read() as conn:
         key = access_keys.find_key(conn, p["AccessKeyId"])
         if key is None or key.account_id != ctx.account_id:
             raise AccessDenied("The specified access key was not found in this account.")
         user = entities.get(conn, key.account_id, USER, key.user_lower)
-    used: dict[str, Any] = {"ServiceName": key.last_used_service or "N/A", "Region": key.last_used_region or "N/A"}
-    if key.last_used_at:
-        used["LastUsedDate"] = key.last_used_at
-    return {"UserName": user.name, "AccessKeyLastUsed": used}
+        use = audit_query.last_successful_use(conn, key.access_key_id)
+    # Answered from the audit trail, which records every call with its key, so nothing extra is written.
+    if use is None:
+        return {"UserName": user.name, "AccessKeyLastUsed": {"ServiceName": "N/A", "Region": "N/A"}}
+    return {"UserName": user.name,
+            "AccessKeyLastUsed": {"LastUsedDate": use.when, "ServiceName": use.service, "Region": use.region}}
 
 
 def add_user_to_group(ctx: RequestContext, p: Params) -> dict[str, Any]:

@@ -17,7 +17,7 @@ audit_events = Table(
     Column("event_source", String(64), nullable=False),
     Column("event_name", String(128), nullable=False),
     Column("username", String(256)),
-    Column("access_key_id", String(32)),
+    Column("access_key_id", String(32), index=True),
     Column("read_only", Boolean, nullable=False),
     Column("resource_type", String(64)),
     Column("resource_names", Text, nullable=False),
