@@ -133,3 +133,12 @@ def test_get_session_token_gives_a_user_temporary_credentials(server: ServerProc
     temp = session(server.client("sts", creds).get_session_token(DurationSeconds=900))
     assert server.client("sts", temp).get_caller_identity()["Arn"].endswith(f":user/{user}")
     server.client("ssm", temp).describe_parameters()
+
+
+def test_get_session_token_credentials_cannot_call_iam_without_mfa(server: ServerProcess) -> None:
+    _, creds = user_with_policy(server, allow("iam:ListUsers"))
+    server.client("iam", creds).list_users()
+    temp = session(server.client("sts", creds).get_session_token(DurationSeconds=900))
+    with pytest.raises(ClientError) as err:
+        server.client("iam", temp).list_users()
+    assert err.value.response["Error"]["Code"] == "InvalidClientTokenId"

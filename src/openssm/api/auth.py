@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from openssm.errors import AuthFailure
 from openssm.iam.ports import CredentialResolver
-from openssm.iam.principals import Caller, root_caller
+from openssm.iam.principals import Caller, PrincipalType, root_caller
 from openssm.protocol import sigv4
 from openssm.types import DEFAULT_ACCOUNT, AccessKeyId, Region
 
@@ -31,6 +31,12 @@ class Authenticated:
     caller: Caller
     region: Region
     signing_service: str
+
+
+def _session_token_barred(caller: Caller, service: str) -> bool:
+    """GetSessionToken credentials (a user's, temporary) cannot call IAM without MFA, as at AWS, which
+    answers such calls as if the token were unknown."""
+    return caller.principal_type is PrincipalType.USER and service == "iam" and not caller.mfa_authenticated
 
 
 class Authenticator:
@@ -64,6 +70,8 @@ class Authenticator:
                 raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
             if resolved.expires_at is not None and resolved.expires_at <= now:
                 raise sigv4.auth_error(sigv4.AuthErrorKind.EXPIRED_TOKEN, family)
+            if _session_token_barred(resolved.caller, info.service):
+                raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
         elif info.security_token:
             raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
         return Authenticated(resolved.caller, Region(info.region), info.service)
