@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -101,3 +102,25 @@ def test_openssm_help_lists_the_commands() -> None:
     out = subprocess.run([sys.executable, "-m", "openssm", "--help"], capture_output=True, text=True, check=True)
     for command in ("server", "pki", "audit"):
         assert command in out.stdout
+
+
+def test_secure_transport_conditions_see_http_and_https(
+    fresh_server: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    files = init_pki(tmp_path / "pki", [])
+    server = fresh_server("--tls-cert", str(files.server_cert), "--tls-key", str(files.server_key))
+    iam = server.client("iam", verify=str(files.ca_cert))
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ssm:DescribeParameters", "Resource": "*",
+         "Condition": {"Bool": {"aws:SecureTransport": "true"}, "IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]}
+    iam.create_user(UserName="tls-only")
+    iam.put_user_policy(UserName="tls-only", PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="tls-only")["AccessKey"]
+    creds = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    server.client("ssm", creds, verify=str(files.ca_cert)).describe_parameters()
+    denied = {**policy, "Statement": [{**policy["Statement"][0], "Condition": {
+        "Bool": {"aws:SecureTransport": "false"}}}]}
+    iam.put_user_policy(UserName="tls-only", PolicyName="p", PolicyDocument=json.dumps(denied))
+    with pytest.raises(ClientError) as err:
+        server.client("ssm", creds, verify=str(files.ca_cert)).describe_parameters()
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"

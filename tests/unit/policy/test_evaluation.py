@@ -153,3 +153,35 @@ def test_a_required_resource_policy_must_allow_even_an_identity_allow() -> None:
     req = request("kms:Decrypt", "arn:aws:kms:r:123456789012:key/k")
     decision = decide(req, admin, resource=[("key", other)], resource_required=True)
     assert decision.effect == Effect.IMPLICIT_DENY and decision.denied_by == PolicyType.RESOURCE
+
+
+def test_seed_000_principal_policy_denies_the_dhmc_setting_and_the_role_to_everyone() -> None:
+    deny = doc(
+        {"Effect": "Deny", "Action": ["ssm:UpdateServiceSetting", "ssm:ResetServiceSetting"],
+         "Resource": SSM_SETTING},
+        {"Effect": "Deny", "Action": ["iam:AttachRolePolicy", "iam:DeleteRole", "iam:PassRole"],
+         "Resource": "arn:aws:iam::123456789012:role/service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole"})
+    admin = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    role = "arn:aws:iam::123456789012:role/service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole"
+    assert decide(request("ssm:UpdateServiceSetting", SSM_SETTING), admin, deny).effect == Effect.EXPLICIT_DENY
+    assert decide(request("iam:PassRole", role), admin, deny).effect == Effect.EXPLICIT_DENY
+    assert decide(request("ssm:GetServiceSetting", SSM_SETTING), admin, deny).allowed
+    assert decide(request("iam:PassRole", "arn:aws:iam::123456789012:role/other"), admin, deny).allowed
+
+
+def test_seed_000_scp_passrole_deny_needs_the_ssm_service_and_a_non_administrator() -> None:
+    role = "arn:aws:iam::123456789012:role/service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole"
+    scp = doc({"Effect": "Deny", "Action": ["iam:PassRole"], "Resource": "arn:aws:iam::*:role/service-role/"
+               "AWSSystemsManagerDefaultEC2InstanceManagementRole",
+               "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"},
+                             "StringNotEqualsIgnoreCase": {"aws:PrincipalTag/job-function": ["administrator"]}}},
+              kind=PolicyKind.SCP)
+    full = doc({"Effect": "Allow", "Action": "*", "Resource": "*"}, kind=PolicyKind.SCP)
+    admin = doc({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    levels = [[("full", full), ("seed", scp)]]
+    to_ssm = {"iam:PassedToService": "ssm.amazonaws.com"}
+    assert not decide(request("iam:PassRole", role, **to_ssm), admin, scp_levels=levels).allowed
+    assert decide(request("iam:PassRole", role, **to_ssm, **{"aws:PrincipalTag/job-function": "ADMINISTRATOR"}),
+                  admin, scp_levels=levels).allowed
+    assert decide(request("iam:PassRole", role, **{"iam:PassedToService": "ec2.amazonaws.com"}), admin,
+                  scp_levels=levels).allowed
