@@ -67,6 +67,8 @@ def run_server(config: ServerConfig, *, log_level: str = "info") -> None:
         log_level=log_level,
         access_log=False,
         ws="websockets-sansio",
+        # Idle keep-alive clients must not hold a stopping server open indefinitely.
+        timeout_graceful_shutdown=5,
         http="httptools",
         loop="uvloop",
     )
