@@ -163,6 +163,11 @@ def test_simulate_custom_policy_answers_with_seed_004_policies(server: ServerPro
     denied = iam.simulate_custom_policy(PolicyInputList=[SEED_004_ALLOW, SEED_004_DENY],
                                         ActionNames=["ssm:StartSession"], ResourceArns=[instance, doc_arn])
     assert [r["EvalDecision"] for r in denied["EvaluationResults"]] == ["allowed", "explicitDeny"]
+    deciding = denied["EvaluationResults"][1]["MatchedStatements"][0]
+    assert deciding["SourcePolicyId"] == "PolicyInputList.2"
+    start = SEED_004_DENY.index('{ "Sid"') + 1
+    assert deciding["StartPosition"] == {"Line": 1, "Column": start}
+    assert deciding["EndPosition"]["Column"] == SEED_004_DENY.rindex("}", 0, SEED_004_DENY.rindex("]")) + 1
 
 
 def test_simulate_principal_policy_uses_the_users_policies_and_reports_missing_context(server: ServerProcess) -> None:

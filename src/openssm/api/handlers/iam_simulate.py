@@ -8,6 +8,7 @@ from openssm.api.context import RequestContext
 from openssm.api.handlers.iam_common import iam_op
 from openssm.api.operations import Params, ResourceRef
 from openssm.iam.policy import Decision, PolicyKind, PolicyType
+from openssm.iam.policy.positions import statement_spans
 from openssm.iam.simulate import SimulationInput, named_inputs, principal_policies, simulate
 
 _SOURCE_TYPES = {PolicyType.IDENTITY: "IAM Policy", PolicyType.RESOURCE: "Resource Policy",
@@ -19,9 +20,16 @@ def _context(p: Params) -> dict[str, tuple[str, ...]]:
     return {e["ContextKeyName"]: tuple(e.get("ContextKeyValues") or ()) for e in p.get("ContextEntries") or []}
 
 
-def _result(action: str, resource: str, decision: Decision) -> dict[str, Any]:
-    matched = [{"SourcePolicyId": m.policy_id, "SourcePolicyType": _SOURCE_TYPES[m.policy_type]}
-               for m in decision.matched]
+def _result(action: str, resource: str, decision: Decision, texts: dict[str, str]) -> dict[str, Any]:
+    matched = []
+    for m in decision.matched:
+        item: dict[str, Any] = {"SourcePolicyId": m.policy_id, "SourcePolicyType": _SOURCE_TYPES[m.policy_type]}
+        spans = statement_spans(texts.get(m.policy_id, ""))
+        if m.statement_index < len(spans):
+            start, end = spans[m.statement_index]
+            item["StartPosition"] = {"Line": start.line, "Column": start.column}
+            item["EndPosition"] = {"Line": end.line, "Column": end.column}
+        matched.append(item)
     return {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": decision.effect.value,
             "MatchedStatements": matched, "MissingContextValues": list(decision.missing_context_keys),
             "EvalDecisionDetails": {}}
@@ -35,7 +43,10 @@ def _run(ctx: RequestContext, p: Params, identity: list[Any], boundary: Any) -> 
     caller = p.get("CallerArn") or p.get("PolicySourceArn") or ctx.caller.arn
     inp = SimulationInput(p["ActionNames"], p.get("ResourceArns") or ["*"], _context(p), identity,
                           boundaries[0] if boundaries else boundary, resource_policy, caller, ctx.account_id)
-    results = [_result(r.action, r.resource, r.decision) for r in simulate(inp)]
+    texts = {pid: doc.text for pid, doc in [*identity, *boundaries, *([resource_policy] if resource_policy else [])]}
+    if boundary is not None:
+        texts[boundary[0]] = boundary[1].text
+    results = [_result(r.action, r.resource, r.decision, texts) for r in simulate(inp)]
     return {"EvaluationResults": results, "IsTruncated": False}
 
 
