@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Connection
 
@@ -34,7 +35,7 @@ class PrincipalPolicies:
     session: tuple[NamedPolicy, ...] | None
     scp_levels: tuple[tuple[NamedPolicy, ...], ...]
 
-    @property
+    @cached_property  # computed once per cached policy set, not per request
     def mention_resource_tags(self) -> bool:
         """Whether any policy reads resource tags; if none does, authorization need not load them."""
         docs = [d for _, d in self.identity + (self.session or ())]
