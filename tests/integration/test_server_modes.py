@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -124,3 +125,25 @@ def test_secure_transport_conditions_see_http_and_https(
     with pytest.raises(ClientError) as err:
         server.client("ssm", creds, verify=str(files.ca_cert)).describe_parameters()
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_two_replicas_on_one_postgresql_share_state_and_keep_one_audit_chain(
+    fresh_server: Callable[..., ServerProcess], postgres_url: str
+) -> None:
+    first = fresh_server("--database-url", postgres_url, name="one")
+    key_file = str(first.data_dir / "master.key")
+    second = fresh_server("--database-url", postgres_url, "--master-key-file", key_file, name="two")
+    admin = first.admin
+    first.client("ssm", admin).put_parameter(Name="/replicas/shared", Value="v", Type="SecureString")
+    assert second.client("ssm", admin).get_parameter(Name="/replicas/shared", WithDecryption=True)[
+        "Parameter"]["Value"] == "v"
+    clients = [first.client("sts", admin), second.client("sts", admin)]
+    with ThreadPoolExecutor(max_workers=8) as pool:  # both replicas append to the chain at the same time
+        list(pool.map(lambda i: clients[i % 2].get_caller_identity(), range(40)))
+    first.stop()
+    second.stop()
+    result = subprocess.run([sys.executable, "-m", "openssm", "audit", "verify", "--data-dir", str(first.data_dir),
+                             "--database-url", postgres_url], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    count = int(result.stdout.split("ok: ")[1].split(" records")[0])
+    assert count >= 42
