@@ -105,3 +105,84 @@ def test_seed_000_scp_is_accepted_and_errors_follow_aws(org_server: ServerProces
     with pytest.raises(ClientError) as err:
         org.delete_policy(PolicyId=created["Id"])
     assert err.value.response["Error"]["Code"] == "PolicyInUseException"
+
+
+def test_an_scp_on_the_account_itself_denies_iam_through_the_aws_cli(org_server: ServerProcess) -> None:
+    org_server.aws_json("organizations", "create-organization", "--feature-set", "ALL")
+    root = org_server.aws_json("organizations", "list-roots")["Roots"][0]["Id"]
+    status = org_server.aws_json("organizations", "create-account", "--account-name", "sandbox",
+                                 "--email", "sandbox@example.com")["CreateAccountStatus"]
+    member = status["AccountId"]
+    described = org_server.aws_json("organizations", "describe-create-account-status",
+                                    "--create-account-request-id", status["Id"])["CreateAccountStatus"]
+    assert (described["State"], described["AccountId"]) == ("SUCCEEDED", member)
+    enabled = org_server.aws_json("organizations", "enable-policy-type", "--root-id", root,
+                                  "--policy-type", "SERVICE_CONTROL_POLICY")
+    assert enabled["Root"]["PolicyTypes"] == [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]
+    deny = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]})
+    policy = org_server.aws_json("organizations", "create-policy", "--name", "no-users", "--description", "",
+                                 "--type", "SERVICE_CONTROL_POLICY", "--content", deny)["Policy"]["PolicySummary"]
+    assert policy["Arn"].startswith("arn:aws:organizations::123456789012:policy/o-") and not policy["AwsManaged"]
+    org_server.aws("organizations", "attach-policy", "--policy-id", policy["Id"], "--target-id", member)
+    creds = member_session(org_server, member)
+    refused = org_server.aws("iam", "create-user", "--user-name", "blocked", creds=creds, check=False)
+    assert refused.returncode != 0 and "with an explicit deny in a service control policy" in refused.stderr
+    org_server.aws("iam", "create-user", "--user-name", "management-may")
+    org_server.aws("organizations", "detach-policy", "--policy-id", policy["Id"], "--target-id", member)
+    created = org_server.aws_json("iam", "create-user", "--user-name", "allowed-now", creds=creds)["User"]
+    assert created["Arn"] == f"arn:aws:iam::{member}:user/allowed-now"
+
+
+def test_members_may_describe_the_organization_but_not_manage_it(org_server: ServerProcess) -> None:
+    org = org_server.client("organizations")
+    created = org.create_organization(FeatureSet="ALL")["Organization"]
+    member = org.create_account(AccountName="m", Email="m@example.com")["CreateAccountStatus"]["AccountId"]
+    member_org = org_server.client("organizations", member_session(org_server, member))
+    described = member_org.describe_organization()["Organization"]
+    assert (described["Id"], described["MasterAccountId"]) == (created["Id"], "123456789012")
+    with pytest.raises(ClientError) as err:
+        member_org.list_accounts()
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert err.value.response["Error"]["Message"] == "You don't have permissions to access this resource."
+    with pytest.raises(ClientError) as err:
+        org.delete_organization()
+    assert err.value.response["Error"]["Code"] == "OrganizationNotEmptyException"
+    org.remove_account_from_organization(AccountId=member)
+    with pytest.raises(ClientError) as err:
+        member_org.describe_organization()
+    assert err.value.response["Error"]["Code"] == "AWSOrganizationsNotInUseException"
+    org.delete_organization()
+
+
+def test_listings_paginate_name_their_targets_and_carry_tags(org_server: ServerProcess) -> None:
+    org = org_server.client("organizations")
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    ou = org.create_organizational_unit(ParentId=root, Name="apps", Tags=[{"Key": "tier", "Value": "1"}])[
+        "OrganizationalUnit"]
+    assert ou["Path"] == f"{org_id}/{root}/{ou['Id']}/"
+    members = [org.create_account(AccountName=f"a{i}", Email=f"a{i}@example.com")["CreateAccountStatus"]["AccountId"]
+               for i in range(3)]
+    pages = list(org.get_paginator("list_accounts").paginate(PaginationConfig={"PageSize": 2}))
+    assert len(pages) == 2
+    assert [a["Id"] for p in pages for a in p["Accounts"]] == ["123456789012", *members]
+    org.move_account(AccountId=members[0], SourceParentId=root, DestinationParentId=ou["Id"])
+    assert org.list_parents(ChildId=members[0])["Parents"] == [{"Id": ou["Id"], "Type": "ORGANIZATIONAL_UNIT"}]
+    account = org.describe_account(AccountId=members[0])["Account"]
+    assert (account["Name"], account["JoinedMethod"]) == ("a0", "CREATED")
+    assert account["Arn"] == f"arn:aws:organizations::123456789012:account/{org_id}/{members[0]}"
+    targets = {t["TargetId"]: t for t in org.list_targets_for_policy(PolicyId="p-FullAWSAccess")["Targets"]}
+    assert targets[root]["Name"] == "Root" and targets[root]["Type"] == "ROOT"
+    assert targets[ou["Id"]] == {"TargetId": ou["Id"], "Name": "apps", "Type": "ORGANIZATIONAL_UNIT",
+                                 "Arn": f"arn:aws:organizations::123456789012:ou/{org_id}/{ou['Id']}"}
+    assert targets[members[1]]["Name"] == "a1" and targets[members[1]]["Type"] == "ACCOUNT"
+    assert org.list_tags_for_resource(ResourceId=ou["Id"])["Tags"] == [{"Key": "tier", "Value": "1"}]
+    org.tag_resource(ResourceId=members[1], Tags=[{"Key": "env", "Value": "dev"}])
+    assert org.list_tags_for_resource(ResourceId=members[1])["Tags"] == [{"Key": "env", "Value": "dev"}]
+    failed = org.create_account(AccountName="again", Email="A0@example.com")["CreateAccountStatus"]
+    assert (failed["State"], failed["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS")
+    with pytest.raises(ClientError) as err:
+        org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=ou["Id"])
+    assert err.value.response["Error"]["Code"] == "ConstraintViolationException"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -12,8 +14,9 @@ from tests.support.server import Credentials, ServerProcess
 
 
 def make_role(server: ServerProcess, trusted: str, *, tag_session: bool = False, max_duration: int = 3600,
-              tags: dict[str, str] | None = None) -> str:
-    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
+              tags: dict[str, str] | None = None, source_identity: bool = False) -> str:
+    actions = ["sts:AssumeRole", *(["sts:TagSession"] if tag_session else []),
+               *(["sts:SetSourceIdentity"] if source_identity else [])]
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": trusted},
                                                      "Action": actions}]}
     role = unique("role")
@@ -24,7 +27,7 @@ def make_role(server: ServerProcess, trusted: str, *, tag_session: bool = False,
     return f"arn:aws:iam::123456789012:role/{role}"
 
 
-def session(result: dict) -> Credentials:
+def session(result: dict[str, Any]) -> Credentials:
     c = result["Credentials"]
     return Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
 
@@ -142,3 +145,74 @@ def test_get_session_token_credentials_cannot_call_iam_without_mfa(server: Serve
     with pytest.raises(ClientError) as err:
         server.client("iam", temp).list_users()
     assert err.value.response["Error"]["Code"] == "InvalidClientTokenId"
+
+
+def test_assume_role_with_tags_and_a_session_policy_through_the_aws_cli(server: ServerProcess) -> None:
+    user, creds = user_with_policy(server, allow(["sts:AssumeRole", "sts:TagSession"]))
+    role_arn = make_role(server, f"arn:aws:iam::123456789012:user/{user}", tag_session=True, source_identity=True)
+    narrow = json.dumps(allow("ssm:DescribeParameters"))
+    out = server.aws_json("sts", "assume-role", "--role-arn", role_arn, "--role-session-name", "cli-session",
+                          "--tags", "Key=team,Value=blue", "--transitive-tag-keys", "team", "--policy", narrow,
+                          "--source-identity", "alice", "--duration-seconds", "900", creds=creds)
+    assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/" + role_arn.rsplit("/", 1)[-1] + "/cli-session")
+    assert out["SourceIdentity"] == "alice" and 0 < out["PackedPolicySize"] < 100
+    temp = session(out)
+    identity = server.aws_json("sts", "get-caller-identity", creds=temp)
+    assert identity["Arn"] == out["AssumedRoleUser"]["Arn"] and identity["Account"] == "123456789012"
+    server.aws_json("ssm", "describe-parameters", creds=temp)
+    refused = server.aws("ssm", "get-parameter", "--name", "/anything", creds=temp, check=False)
+    assert refused.returncode != 0 and "AccessDeniedException" in refused.stderr
+
+
+def test_source_identity_needs_the_trust_policy_to_allow_setting_it(server: ServerProcess) -> None:
+    user, creds = user_with_policy(server, allow("sts:AssumeRole"))
+    role_arn = make_role(server, f"arn:aws:iam::123456789012:user/{user}")
+    with pytest.raises(ClientError) as err:
+        server.client("sts", creds).assume_role(RoleArn=role_arn, RoleSessionName="s1", SourceIdentity="alice")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    assert "sts:SetSourceIdentity" in err.value.response["Error"]["Message"]
+
+
+def test_session_tag_errors_are_invalid_parameter_value(server: ServerProcess) -> None:
+    user, creds = user_with_policy(server, allow(["sts:AssumeRole", "sts:TagSession"]))
+    role_arn = make_role(server, f"arn:aws:iam::123456789012:user/{user}", tag_session=True)
+    sts = server.client("sts", creds)
+    with pytest.raises(ClientError) as err:
+        sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", Tags=[{"Key": "a", "Value": "1"},
+                                                                     {"Key": "A", "Value": "2"}])
+    assert err.value.response["Error"] == {
+        "Type": "Sender", "Code": "InvalidParameterValue",
+        "Message": "Duplicate tag keys found. Please note that Tag keys are case insensitive."}
+    with pytest.raises(ClientError) as err:
+        sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", Tags=[{"Key": "a", "Value": "1"}],
+                        TransitiveTagKeys=["b"])
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def test_a_missing_role_is_access_denied_and_a_bad_session_name_a_validation_error(server: ServerProcess) -> None:
+    _, creds = user_with_policy(server, allow("sts:AssumeRole"))
+    sts = server.client("sts", creds)
+    missing = "arn:aws:iam::123456789012:role/" + unique("missing")
+    with pytest.raises(ClientError) as err:
+        sts.assume_role(RoleArn=missing, RoleSessionName="s1")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    assert err.value.response["Error"]["Message"].endswith(f"sts:AssumeRole on resource: {missing}")
+    unchecked = server.client("sts", creds, parameter_validation=False)
+    with pytest.raises(ClientError) as err:
+        unchecked.assume_role(RoleArn=missing, RoleSessionName="has space")
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_the_root_has_its_own_identity_and_may_not_assume_roles(fresh_server: Callable[..., ServerProcess]) -> None:
+    dev = fresh_server("--dev")
+    root = Credentials("AKIAROOTOFDEVACCOUNT", "anything")
+    identity = dev.aws_json("sts", "get-caller-identity", creds=root)
+    assert identity == {"UserId": "123456789012", "Account": "123456789012",
+                        "Arn": "arn:aws:iam::123456789012:root"}
+    iam = dev.client("iam", root)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="anyone", AssumeRolePolicyDocument=json.dumps(trust))
+    with pytest.raises(ClientError) as err:
+        dev.client("sts", root).assume_role(RoleArn="arn:aws:iam::123456789012:role/anyone", RoleSessionName="s1")
+    assert err.value.response["Error"]["Message"] == "Roles may not be assumed by root accounts."

@@ -52,6 +52,8 @@ def global_keys(facts: CallFacts) -> ContextValues:
         keys["aws:useragent"] = (facts.user_agent,)
     if caller.principal_type is PrincipalType.USER:
         keys["aws:username"] = (caller.name,)
+    if caller.source_identity:
+        keys["aws:sourceidentity"] = (caller.source_identity,)
     for tag, value in caller.tags.items():
         keys[f"aws:principaltag/{tag.lower()}"] = (value,)
     return keys

@@ -39,6 +39,7 @@ class Caller:
     session_policy_arns: tuple[Arn, ...] = ()
     transitive_tag_keys: tuple[str, ...] = ()
     mfa_authenticated: bool = False
+    source_identity: str | None = None
 
     @property
     def is_root(self) -> bool:

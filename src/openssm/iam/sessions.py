@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from openssm.iam.ids import IdPrefix, access_key_id, secret_access_key
 from openssm.iam.ports import ResolvedCredential
@@ -16,6 +16,9 @@ from openssm.iam.principals import Caller, PrincipalType
 from openssm.store.secrets import SecretBox
 from openssm.store.tables.sts import sts_sessions
 from openssm.types import AccessKeyId, AccountId, Arn
+
+# Expired sessions still answer ExpiredToken for a while (as AWS does), then are dropped.
+RETAIN_EXPIRED = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,13 @@ class SessionGrant:
     policy_arns: tuple[str, ...]
     tags: Mapping[str, str]
     transitive_keys: tuple[str, ...]
+    source_identity: str | None = None
 
 
 def issue(conn: Connection, box: SecretBox, grant: SessionGrant, now: dt.datetime,
           duration: dt.timedelta) -> IssuedCredentials:
+    """Store new temporary credentials (secret and token sealed, bound to the key id) and return them."""
+    conn.execute(delete(sts_sessions).where(sts_sessions.c.expires_at < now - RETAIN_EXPIRED))
     key_id, secret = access_key_id(IdPrefix.SESSION_KEY), secret_access_key()
     token = "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(160)
     expires = now + duration
@@ -54,11 +60,12 @@ def issue(conn: Connection, box: SecretBox, grant: SessionGrant, now: dt.datetim
         principal_type=grant.principal_type.value, arn=grant.arn, user_id=grant.user_id, name=grant.name,
         role_arn=grant.role_arn, session_policy=grant.session_policy, policy_arns=json.dumps(list(grant.policy_arns)),
         tags=json.dumps(dict(grant.tags)), transitive_keys=json.dumps(list(grant.transitive_keys)),
-        issued_at=now, expires_at=expires))
+        source_identity=grant.source_identity, issued_at=now, expires_at=expires))
     return IssuedCredentials(key_id, secret, token, expires)
 
 
 def resolve_session_credential(conn: Connection, box: SecretBox, key_id: str) -> ResolvedCredential | None:
+    """The principal behind an ASIA… key, with its token and expiry (the API layer answers ExpiredToken)."""
     row = conn.execute(select(sts_sessions).where(sts_sessions.c.access_key_id == key_id)).first()
     if row is None:
         return None
@@ -68,7 +75,7 @@ def resolve_session_credential(conn: Connection, box: SecretBox, key_id: str) ->
         role_arn=Arn(row.role_arn) if row.role_arn else None,
         session_policies=(row.session_policy,) if row.session_policy else (),
         session_policy_arns=tuple(Arn(a) for a in json.loads(row.policy_arns)),
-        transitive_tag_keys=tuple(json.loads(row.transitive_keys)),
+        transitive_tag_keys=tuple(json.loads(row.transitive_keys)), source_identity=row.source_identity,
     )
     return ResolvedCredential(
         secret_access_key=box.open(row.secret_sealed, key_id.encode()).decode(), caller=caller,

@@ -28,15 +28,18 @@ def get_caller_identity(ctx: RequestContext, p: Params) -> dict[str, Any]:
 def assume_role(ctx: RequestContext, p: Params) -> dict[str, Any]:
     req = sts.AssumeRoleRequest(
         role_arn=p["RoleArn"], session_name=p["RoleSessionName"], duration_seconds=p.get("DurationSeconds"),
-        policy=p.get("Policy"), policy_arns=tuple(a["arn"] for a in p.get("PolicyArns") or []),
-        tags={t["Key"]: t["Value"] for t in p.get("Tags") or []},
-        transitive_keys=tuple(p.get("TransitiveTagKeys") or ()), external_id=p.get("ExternalId"))
+        policy=p.get("Policy"), policy_arns=tuple(a["arn"] for a in p.get("PolicyArns") or [] if "arn" in a),
+        tags=tuple((t["Key"], t["Value"]) for t in p.get("Tags") or []),
+        transitive_keys=tuple(p.get("TransitiveTagKeys") or ()), external_id=p.get("ExternalId"),
+        source_identity=p.get("SourceIdentity"))
     with ctx.container.iam.write() as conn:
         assumed = sts.assume_role(conn, ctx.container.box, ctx.container.authorizer, _facts(ctx), req)
     out: dict[str, Any] = {"Credentials": _credentials(assumed.credentials),
                            "AssumedRoleUser": {"AssumedRoleId": assumed.assumed_role_id, "Arn": assumed.arn}}
     if assumed.packed_policy_size is not None:
         out["PackedPolicySize"] = assumed.packed_policy_size
+    if assumed.source_identity is not None:
+        out["SourceIdentity"] = assumed.source_identity
     return out
 
 

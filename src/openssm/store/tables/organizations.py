@@ -56,12 +56,25 @@ org_attachments = Table(
     Column("target_id", String(100), primary_key=True),
 )
 
+# Tags on the root, OUs, accounts and policies, keyed by the resource's id within its organization.
+org_tags = Table(
+    "org_tags",
+    metadata,
+    Column("org_id", String(34), primary_key=True),
+    Column("resource_id", String(130), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+# CreateAccount requests: they complete at once here, but AWS models them as asynchronous requests.
 org_create_status = Table(
     "org_create_status",
     metadata,
     Column("request_id", String(64), primary_key=True),
-    Column("org_id", String(34), nullable=False),
-    Column("account_id", String(12), nullable=False),
+    Column("org_id", String(34), nullable=False, index=True),
+    Column("account_id", String(12)),
     Column("account_name", String(50), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("failure_reason", String(64)),
     Column("requested_at", UtcDateTime(), nullable=False),
 )

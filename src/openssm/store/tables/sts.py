@@ -22,6 +22,7 @@ sts_sessions = Table(
     Column("policy_arns", Text, nullable=False),
     Column("tags", Text, nullable=False),
     Column("transitive_keys", Text, nullable=False),
+    Column("source_identity", String(64)),
     Column("issued_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False, index=True),
 )
