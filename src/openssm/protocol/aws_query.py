@@ -1,145 +1,215 @@
-"""AWS query protocol (IAM, STS): form-encoded requests in, XML responses out, driven by the model."""
+"""AWS query protocol (IAM, STS): form-encoded requests in, XML responses and errors out.
+
+A request's keys are dotted paths (`Tags.member.1.Key`, `Attributes.entry.1.value`, a flattened list's
+`Name.1`); they are read into a tree once and the input shape is walked over it. What AWS's query
+deserializer refuses — a boolean other than true/false/1/0, a number that is not one, list index 0 — is a
+`MalformedInput` error; what it reads is then validated like any request.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
-from xml.sax.saxutils import escape
 
-from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+from botocore.model import OperationModel, ServiceModel
 
-from openssm.errors import ValidationError
-from openssm.protocol.shapes import b64, iso8601, parse_blob, parse_timestamp
+from openssm.errors import SerializationError
+from openssm.protocol import scalars
+from openssm.protocol.plan import Kind, Node, plan
 from openssm.protocol.validation import validate
+from openssm.protocol.xml_writer import escape, write_members
+
+CONTENT_TYPE = "text/xml"
+IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
+
+_NOUNS = {
+    "integer": "an integer", "long": "a long", "short": "a short", "byte": "a byte", "float": "a float",
+    "double": "a double", "timestamp": "a timestamp", "blob": "base64 data",
+}
+# Java's parsers, not Python's: no underscores, no Unicode digits.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|NaN|[+-]?Infinity")
 
 
-def _wire_name(name: str, shape: Shape) -> str:
-    return str(shape.serialization.get("name", name))
+def malformed(message: str) -> SerializationError:
+    return SerializationError(message, code="MalformedInput")
 
 
-def _scalar(shape: Shape, raw: str, key: str) -> Any:
-    kind = shape.type_name
-    try:
-        if kind in ("integer", "long"):
-            return int(raw)
-        if kind in ("float", "double"):
-            return float(raw)
-    except ValueError as err:
-        raise ValidationError(f"1 validation error detected: Value '{raw}' at '{key}' failed to satisfy "
-                              f"constraint: Member must be a number") from err
-    if kind == "boolean":
-        return raw.lower() == "true"
-    if kind == "timestamp":
-        return parse_timestamp(raw)
-    if kind == "blob":
-        return parse_blob(raw)
+class _Branch:
+    """One dotted segment of the form: its own value, if the form has that exact key, and its children."""
+
+    __slots__ = ("value", "children")
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+        self.children: dict[str, _Branch] = {}
+
+
+def _tree(form: Mapping[str, str]) -> _Branch:
+    root = _Branch()
+    for key, value in form.items():
+        branch = root
+        for part in key.split("."):
+            child = branch.children.get(part)
+            if child is None:
+                child = branch.children[part] = _Branch()
+            branch = child
+        branch.value = value
+    return root
+
+
+def _indexed(branch: _Branch | None) -> list[tuple[str, _Branch]]:
+    """The children of `branch` named by a 1-based index, in index order (`01` is 1; gaps close up)."""
+    if branch is None:
+        return []
+    found: list[tuple[int, str, _Branch]] = []
+    for part, child in branch.children.items():
+        if part.isascii() and part.isdigit():
+            index = int(part)
+            if index == 0:
+                raise malformed("0 is not a valid index")
+            found.append((index, part, child))
+    found.sort(key=lambda entry: (entry[0], len(entry[1])))
+    return [(part, child) for _, part, child in found]
+
+
+def _boolean(raw: str) -> bool:
+    # Probed against AWS: xsd 1.1 booleans, case-sensitive.
+    if raw in ("true", "1"):
+        return True
+    if raw in ("false", "0"):
+        return False
+    raise malformed("missing value for boolean type" if raw == "" else "boolean must follow xsd1.1 definition")
+
+
+def _integer(raw: str) -> int:
+    if _INTEGER.fullmatch(raw) is None:
+        raise ValueError(raw)
+    return int(raw)
+
+
+def _float(raw: str) -> float:
+    if _DECIMAL.fullmatch(raw) is None:
+        raise ValueError(raw)
+    return float(raw)
+
+
+def _as_is(raw: str) -> str:
     return raw
 
 
-def _has_prefix(form: Mapping[str, str], prefix: str) -> bool:
-    dotted = prefix + "."
-    return any(k == prefix or k.startswith(dotted) for k in form)
+_PARSERS: dict[Kind, Callable[[str], Any]] = {
+    Kind.STRING: _as_is, Kind.DOCUMENT: _as_is, Kind.BOOLEAN: _boolean, Kind.INTEGER: _integer, Kind.FLOAT: _float,
+    Kind.TIMESTAMP: scalars.parse_timestamp_text, Kind.BLOB: scalars.b64decode,
+}
 
 
-def _read(shape: Shape, form: Mapping[str, str], key: str) -> Any:
-    if isinstance(shape, StructureShape):
-        out = {}
-        for name, member in shape.members.items():
-            sub = f"{key}.{_wire_name(name, member)}" if key else _wire_name(name, member)
-            if _has_prefix(form, sub):
-                out[name] = _read(member, form, sub)
+def _read_scalar(node: Node, branch: _Branch, key: str) -> Any:
+    raw = branch.value
+    if raw is None:
+        return None
+    try:
+        return _PARSERS[node.kind](raw)
+    except ValueError:
+        raise malformed(f"Value '{raw}' for parameter {key} is not {_NOUNS.get(node.type_name, node.type_name)}") \
+            from None
+
+
+def _read_list(node: Node, branch: _Branch, key: str) -> list[Any] | None:
+    member = node.member
+    assert member is not None
+    prefix = key if node.flattened else f"{key}.{member.wire or 'member'}"
+    items = _indexed(branch if node.flattened else branch.children.get(member.wire or "member"))
+    if not items and branch.value is None:
+        return None  # only the key of an empty list (`Tags=`) means []
+    read = _READERS[member.kind]
+    values = [read(member, item, f"{prefix}.{part}") for part, item in items]
+    return [v for v in values if v is not None]
+
+
+def _read_map(node: Node, branch: _Branch, key: str) -> dict[str, Any] | None:
+    key_node, item_node = node.key, node.value
+    assert key_node is not None and item_node is not None
+    prefix = key if node.flattened else f"{key}.entry"
+    entries = _indexed(branch if node.flattened else branch.children.get("entry"))
+    if not entries and branch.value is None:
+        return None
+    key_name, item_name = key_node.wire or "key", item_node.wire or "value"
+    read = _READERS[item_node.kind]
+    out: dict[str, Any] = {}
+    for part, entry in entries:
+        name = entry.children.get(key_name)
+        item = entry.children.get(item_name)
+        if name is None or name.value is None:
+            continue
+        out[name.value] = None if item is None else read(item_node, item, f"{prefix}.{part}.{item_name}")
+    return out
+
+
+def _read_structure(node: Node, branch: _Branch, key: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    children = branch.children
+    if not children:
         return out
-    if isinstance(shape, ListShape):
-        base = key if shape.serialization.get("flattened") else f"{key}.{_wire_name('member', shape.member)}"
-        items, i = [], 1
-        while _has_prefix(form, f"{base}.{i}"):
-            items.append(_read(shape.member, form, f"{base}.{i}"))
-            i += 1
-        return items
-    if isinstance(shape, MapShape):
-        base = key if shape.serialization.get("flattened") else f"{key}.entry"
-        key_name, value_name = _wire_name("key", shape.key), _wire_name("value", shape.value)
-        result, i = {}, 1
-        while _has_prefix(form, f"{base}.{i}"):
-            result[form.get(f"{base}.{i}.{key_name}", "")] = _read(shape.value, form, f"{base}.{i}.{value_name}")
-            i += 1
-        return result
-    return _scalar(shape, form.get(key, ""), key)
+    for field in node.fields:
+        child = children.get(field.wire)
+        if child is not None:
+            member = field.node
+            value = _READERS[member.kind](member, child, f"{key}.{field.wire}" if key else field.wire)
+            if value is not None:
+                out[field.name] = value
+    return out
+
+
+_READERS: dict[Kind, Callable[[Node, _Branch, str], Any]] = {
+    **{kind: _read_scalar for kind in _PARSERS}, Kind.STRUCTURE: _read_structure, Kind.LIST: _read_list,
+    Kind.MAP: _read_map,
+}
+
+
+def decode_request(op: OperationModel, form: Mapping[str, str]) -> dict[str, Any]:
+    """Read a query-protocol request without validating constraints (`Action`, `Version`, strangers ignored)."""
+    shape = op.input_shape
+    return _read_structure(plan(shape), _tree(form), "") if shape is not None else {}
 
 
 def parse_request(op: OperationModel, form: Mapping[str, str]) -> dict[str, Any]:
-    """Read and validate a query-protocol request (Action, Version and the op's members)."""
-    shape = op.input_shape
-    params: dict[str, Any] = _read(shape, form, "") if shape is not None else {}
-    validate(shape, params)
+    """Read and validate a query-protocol request."""
+    params = decode_request(op, form)
+    validate(op.input_shape, params)
     return params
 
 
-def _xml_scalar(shape: Shape, value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if shape.type_name == "timestamp" and isinstance(value, dt.datetime):
-        return iso8601(value)
-    if shape.type_name == "blob" and isinstance(value, bytes | bytearray):
-        return b64(bytes(value))
-    return escape(str(value))
+def namespace_of(service: ServiceModel) -> str:
+    """The XML namespace of a query service's responses: the model's, else AWS's usual spelling."""
+    meta = service.metadata
+    return str(meta.get("xmlNamespace") or f"https://{meta['endpointPrefix']}.amazonaws.com/doc/{meta['apiVersion']}/")
 
 
-def _xml(shape: Shape, name: str, value: Any, out: list[str]) -> None:
-    if isinstance(shape, ListShape):
-        member_name = _wire_name("member", shape.member)
-        if shape.serialization.get("flattened"):
-            for item in value:
-                _xml(shape.member, name, item, out)
-            return
-        out.append(f"<{name}>")
-        for item in value:
-            _xml(shape.member, member_name, item, out)
-        out.append(f"</{name}>")
-        return
-    out.append(f"<{name}>")
-    if isinstance(shape, StructureShape):
-        _members(shape, value, out)
-    elif isinstance(shape, MapShape):
-        key_name, value_name = _wire_name("key", shape.key), _wire_name("value", shape.value)
-        for k, v in value.items():
-            out.append(f"<entry><{key_name}>{escape(str(k))}</{key_name}>")
-            _xml(shape.value, value_name, v, out)
-            out.append("</entry>")
-    else:
-        out.append(_xml_scalar(shape, value))
-    out.append(f"</{name}>")
+def serialize_response(op: OperationModel, result: Mapping[str, Any], request_id: str, *,
+                       strict: bool = False) -> bytes:
+    """`<{Op}Response xmlns=…><{Op}Result>…</{Op}Result><ResponseMetadata>…</ResponseMetadata></{Op}Response>`.
 
-
-def _members(shape: StructureShape, value: Mapping[str, Any], out: list[str]) -> None:
-    for name, member in shape.members.items():
-        item = value.get(name)
-        if item is not None:
-            _xml(member, _wire_name(name, member), item, out)
-
-
-def _namespace(op: OperationModel) -> str:
-    meta = op.service_model.metadata
-    return str(meta.get("xmlNamespace") or
-               f"https://{meta['endpointPrefix']}.amazonaws.com/doc/{meta['apiVersion']}/")
-
-
-def serialize_response(op: OperationModel, result: dict[str, Any], request_id: str) -> bytes:
-    out = [f'<{op.name}Response xmlns="{_namespace(op)}">']
+    An operation without an output shape still gets its Response element and ResponseMetadata. `strict`
+    raises on members the shape lacks and on values of the wrong type instead of dropping them.
+    """
+    name = op.name
+    out = [f'<{name}Response xmlns="{namespace_of(op.service_model)}">']
     shape = op.output_shape
     if shape is not None:
-        wrapper = shape.serialization.get("resultWrapper", f"{op.name}Result")
+        wrapper = shape.serialization.get("resultWrapper") or f"{name}Result"
         out.append(f"<{wrapper}>")
-        _members(shape, result, out)
+        write_members(plan(shape), result, out, strict)
         out.append(f"</{wrapper}>")
-    out.append(f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{op.name}Response>")
+    out.append(f"<ResponseMetadata><RequestId>{escape(request_id)}</RequestId></ResponseMetadata></{name}Response>")
     return "".join(out).encode()
 
 
-def serialize_error(code: str, message: str, request_id: str, sender: bool = True,
-                    namespace: str = "https://iam.amazonaws.com/doc/2010-05-08/") -> bytes:
+def serialize_error(code: str, message: str, request_id: str, sender: bool = True, *,
+                    namespace: str = IAM_NAMESPACE) -> bytes:
+    """`<ErrorResponse>` with Type Sender (the caller's fault) or Receiver, Code, Message and RequestId."""
     kind = "Sender" if sender else "Receiver"
-    return (f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
-            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-            ).encode()
+    text = f"<Message>{escape(message)}</Message>" if message else ""
+    return (f'<ErrorResponse xmlns="{escape(namespace)}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
+            f"{text}</Error><RequestId>{escape(request_id)}</RequestId></ErrorResponse>").encode()
