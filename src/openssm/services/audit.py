@@ -1,88 +1,121 @@
 """The audit trail: every API call appended to a keyed hash chain by a background writer.
 
-Calls enqueue their record and return; a writer thread appends queued records in batches (one
-transaction per batch, lingering up to 50 ms to fill it). A crash can lose what is still queued — at most about
-100 ms of calls — which is the price of not paying a write transaction per request; `flush()` and
-`close()` drain the queue.
+A call enqueues its record and returns; one writer thread per process turns queued records into events and
+appends them in batches, one transaction per batch (lingering up to 50 ms to fill it), because a write
+transaction per request would cost more than the request. The price, chosen knowingly: a hard crash
+(SIGKILL, power loss) loses what is still queued, about 100 ms of calls. A normal stop drains the queue
+(`close()`); an unreachable database is retried until it answers (a stopping server gives up after 10 s);
+a single record the database refuses is logged and dropped rather than blocking every record after it.
+The queue is bounded: if the database stays unreachable, callers block in `record()` rather than being
+served unaudited.
+
+The chain stays linear across threads, worker processes and replicas: each batch reads the last record
+inside a write transaction that excludes every other appender (SQLite's BEGIN IMMEDIATE; on PostgreSQL a
+transaction-level advisory lock).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from openssm.clock import Clock
-from openssm.services.audit_chain import GENESIS, link_hash
-from openssm.services.audit_events import cloudtrail_event, resources, username
+from openssm.services.audit_chain import GENESIS, EventRecord, head_mac, link_hash
+from openssm.services.audit_events import ParameterRenderer, build_event
 from openssm.services.audit_record import ApiCallRecord
 from openssm.store.db import Database
-from openssm.store.tables.audit import audit_events
+from openssm.store.tables.audit import audit_events, audit_head
 
 log = logging.getLogger(__name__)
 
 _BATCH = 500
-_INTERVAL = 0.1
 _LINGER = 0.05
+_QUEUE_SIZE = 100_000
 _PG_LOCK_ID = 0x0A0D17
+_MAX_BACKOFF = 5.0
+# How long a stopping writer keeps retrying an unreachable database before it gives the queue up as lost.
+_CLOSE_GRACE = 10.0
 
 
 @dataclass(frozen=True)
 class _Pending:
-    record: ApiCallRecord
+    """A queued call, or (record None) a flush marker whose `done` is set once everything before it is stored."""
+
+    record: ApiCallRecord | None
     done: threading.Event | None = None
+    stop: bool = False
 
 
 class AuditTrail:
-    def __init__(self, db: Database, clock: Clock, *, chain_key: bytes, default_account: str) -> None:
+    """The AuditSink every API call reports to (`Container.audit`)."""
+
+    def __init__(self, db: Database, *, chain_key: bytes, default_account: str, default_region: str,
+                 render: ParameterRenderer) -> None:
         self._db = db
-        self._clock = clock
         self._key = chain_key
         self._default_account = default_account
-        self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=100_000)
-        self._stop = threading.Event()
+        self._default_region = default_region
+        self._render = render
+        self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=_QUEUE_SIZE)
+        self._lock = threading.Lock()
+        self._closing = False
+        self._give_up_at = float("inf")
+        # Anchor a trail written before the head record existed, before any other thread may use the database.
+        self._write([])
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._thread.start()
 
     def record(self, call: ApiCallRecord) -> None:
-        self._queue.put(_Pending(call))
+        with self._lock:
+            if not self._closing:
+                self._queue.put(_Pending(call))
+                return
+        self._write(self._events([call]))  # after close() nothing drains the queue: store it now
 
-    def flush(self, timeout: float = 10.0) -> None:
-        """Wait until everything recorded so far is in the database."""
-        marker = threading.Event()
-        self._queue.put(_Pending(_MARKER, marker))
-        marker.wait(timeout)
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything recorded so far is in the database; False if that took over `timeout`."""
+        with self._lock:
+            if self._closing:
+                return True
+            marker = _Pending(None, threading.Event())
+            self._queue.put(marker)
+        assert marker.done is not None
+        return marker.done.wait(timeout)
 
     def close(self) -> None:
-        self.flush()
-        self._stop.set()
-        self._thread.join(timeout=10)
+        """Store everything queued, then stop the writer; later records are stored synchronously."""
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            self._give_up_at = time.monotonic() + _CLOSE_GRACE
+            self._queue.put(_Pending(None, stop=True))
+        self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while True:
+            batch = self._gather(self._queue.get())
             try:
-                first = self._queue.get(timeout=_INTERVAL)
-            except queue.Empty:
-                continue
-            batch = self._gather(first)
-            try:
-                self._append([p.record for p in batch if p.record is not _MARKER])
-            except Exception:
-                log.exception("could not append %d audit records", len(batch))
-            for pending in batch:
-                if pending.done is not None:
-                    pending.done.set()
+                self._write(self._events([p.record for p in batch if p.record is not None]))
+            finally:  # whatever happened, nobody may wait on a flush forever
+                for pending in batch:
+                    if pending.done is not None:
+                        pending.done.set()
+            if any(p.stop for p in batch):
+                return
 
     def _gather(self, first: _Pending) -> list[_Pending]:
-        """Collect a batch: linger briefly under load so one transaction carries many records,
-        but stop at once for a flush marker."""
+        """Linger briefly under load so one transaction carries many records; a marker ends the batch."""
         batch = [first]
         deadline = time.monotonic() + _LINGER
-        while len(batch) < _BATCH and first.done is None and batch[-1].done is None:
+        while len(batch) < _BATCH and batch[-1].record is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -92,34 +125,97 @@ class AuditTrail:
                 break
         return batch
 
-    def _head(self, conn: Connection) -> tuple[int, str]:
+    def _events(self, calls: Sequence[ApiCallRecord]) -> list[EventRecord]:
+        """The calls' events; a call whose parameters cannot be rendered is recorded without them."""
+        events = []
+        for call in calls:
+            for render in (self._render, _without_parameters):
+                try:
+                    events.append(build_event(call, default_account=self._default_account,
+                                              default_region=self._default_region, render=render))
+                    break
+                except Exception:
+                    log.exception("audit trail: could not build the event of request %s", call.request_id)
+        return events
+
+    def _write(self, events: Sequence[EventRecord]) -> None:
+        """Append `events`, retrying while the database is unreachable; isolate a record it refuses."""
+        backoff = 0.05
+        while True:
+            try:
+                self._append(events)
+                return
+            except (OperationalError, DBAPIError) as err:
+                if not _transient(err):
+                    break
+                if time.monotonic() > self._give_up_at:
+                    log.error("audit trail: database unreachable while stopping; %d records lost", len(events))
+                    return
+                log.warning("audit trail: database unavailable (%s); retrying %d records", err, len(events))
+                time.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+            except Exception:
+                break
+        self._append_one_by_one(events)
+
+    def _append_one_by_one(self, events: Sequence[EventRecord]) -> None:
+        for event in events:
+            try:
+                self._append([event])
+            except Exception:
+                log.exception("audit trail: event %s refused by the database, dropped", event.event_id)
+
+    def _append(self, events: Sequence[EventRecord]) -> None:
+        with self._db.begin() as conn:
+            seq, prev, anchored = self._position(conn)
+            if not events and anchored:
+                return
+            rows = []
+            for event in events:
+                seq += 1
+                digest = link_hash(self._key, prev, seq, event)
+                rows.append(_row(seq, event, prev, digest))
+                prev = digest
+            if rows:
+                conn.execute(insert(audit_events), rows)
+            values = {"seq": seq, "hash": prev, "mac": head_mac(self._key, seq, prev)}
+            if anchored:
+                conn.execute(update(audit_head).where(audit_head.c.id == 1).values(values))
+            else:
+                conn.execute(insert(audit_head).values(id=1, **values))
+
+    def _position(self, conn: Connection) -> tuple[int, str, bool]:
+        """Where the next record goes, read under a lock no other appender (thread, process, replica) shares.
+
+        Normally after the last record. If records were removed from the end, the head still names the
+        last one appended, and the trail continues after it: the gap stays visible to `openssm audit verify`
+        instead of being papered over by the next append. Also says whether the head row exists.
+        """
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
-        seq = conn.execute(select(func.max(audit_events.c.seq))).scalar()
-        if seq is None:
-            return 0, GENESIS
-        return int(seq), str(conn.execute(select(audit_events.c.hash).where(audit_events.c.seq == seq)).scalar_one())
-
-    def _append(self, records: list[ApiCallRecord]) -> None:
-        if not records:
-            return
-        with self._db.begin() as conn:
-            seq, prev = self._head(conn)
-            rows = []
-            for call in records:
-                seq += 1
-                account = call.caller.account_id if call.caller else self._default_account
-                event_id, event_json = cloudtrail_event(call, account)
-                digest = link_hash(self._key, prev, seq, event_json)
-                kind, names = resources(call.request_parameters)
-                rows.append(dict(
-                    seq=seq, event_id=event_id, account_id=account, event_time=call.event_time,
-                    event_source=f"{call.service or 'unknown'}.amazonaws.com", event_name=call.event_name or "Unknown",
-                    username=username(call.caller), access_key_id=call.access_key_id or None,
-                    read_only=call.read_only, resource_type=kind, resource_names="\n".join(names),
-                    error_code=call.error_code, event_json=event_json, prev_hash=prev, hash=digest))
-                prev = digest
-            conn.execute(insert(audit_events), rows)
+        last = conn.execute(select(audit_events.c.seq, audit_events.c.hash)
+                            .order_by(audit_events.c.seq.desc()).limit(1)).first()
+        seq, digest = (0, GENESIS) if last is None else (int(last.seq), str(last.hash))
+        head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
+        if head is None:
+            return seq, digest, False
+        if head.seq > seq and hmac.compare_digest(head.mac, head_mac(self._key, head.seq, head.hash)):
+            return int(head.seq), str(head.hash), True
+        return seq, digest, True
 
 
-_MARKER = ApiCallRecord.__new__(ApiCallRecord)
+def _without_parameters(_service: str, _operation: str, _params: object, _secret: frozenset[str]) -> None:
+    return None
+
+
+def _transient(err: DBAPIError) -> bool:
+    """A lost connection or a busy database passes; a refused value (too long, bad encoding) does not."""
+    return isinstance(err, OperationalError) or err.connection_invalidated
+
+
+def _row(seq: int, event: EventRecord, prev: str, digest: str) -> dict[str, object]:
+    return dict(seq=seq, event_id=event.event_id, account_id=event.account_id, event_time=event.event_time,
+                event_source=event.event_source, event_name=event.event_name, username=event.username,
+                access_key_id=event.access_key_id, read_only=event.read_only, resource_type=event.resource_type,
+                resource_names="\n".join(event.resource_names), error_code=event.error_code,
+                event_json=event.event_json, prev_hash=prev, hash=digest)

@@ -1,4 +1,4 @@
-"""The audit trail: one row per API call, chained by keyed hashes in sequence order."""
+"""The audit trail: one row per API call, chained by keyed hashes in sequence order, and the chain's head."""
 
 from __future__ import annotations
 
@@ -25,4 +25,14 @@ audit_events = Table(
     Column("event_json", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# One row (id 1): the last appended record, MACed, so records removed from the end of the trail are noticed.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("mac", String(64), nullable=False),
 )
