@@ -6,9 +6,8 @@ import os
 import sys
 
 from openssm.container import Container
-from openssm.iam import access_keys, bindings, entities
+from openssm.iam import access_keys, bindings, users
 from openssm.iam.accounts import create_account, get_account
-from openssm.iam.entities import EntityKind
 from openssm.types import AccountId
 
 ADMIN_USER = "admin"
@@ -39,7 +38,7 @@ def ensure_bootstrapped(container: Container) -> None:
         if get_account(conn, config.default_account) is not None:
             return
         create_account(conn, "default", "admin@openssm.local", now, AccountId(config.default_account))
-        admin = entities.create(conn, config.default_account, EntityKind.USER, ADMIN_USER, "/", now)
+        admin = users.create_user(conn, config.default_account, ADMIN_USER, "/", now)
         bindings.attach(conn, admin, ADMIN_POLICY)
         key, secret = access_keys.create_key(conn, container.box, admin, now)
         text = credentials_text(key.access_key_id, secret, config.default_region, config.endpoint_url)

@@ -88,8 +88,9 @@ def test_aws_managed_policies_are_bundled_and_attachable(server: ServerProcess) 
     for name in ("AmazonSSMManagedInstanceCore", "AmazonSSMManagedEC2InstanceDefaultPolicy", "AmazonSSMFullAccess",
                  "AmazonSSMReadOnlyAccess", "AdministratorAccess", "ReadOnlyAccess"):
         assert f"arn:aws:iam::aws:policy/{name}" in arns
-    doc = iam.get_policy_version(PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-                                 VersionId="v1")["PolicyVersion"]["Document"]
+    core = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")["Policy"]
+    assert core["DefaultVersionId"] == "v2" and core["PolicyId"].startswith("ANPA")
+    doc = iam.get_policy_version(PolicyArn=core["Arn"], VersionId="v2")["PolicyVersion"]["Document"]
     actions = [a for s in doc["Statement"] for a in s["Action"]]
     assert "ssm:UpdateInstanceInformation" in actions and "ssmmessages:CreateControlChannel" in actions
 

@@ -111,3 +111,15 @@ class PolicyAuthorizer:
             decision = self.decide(facts, action, target, condition_keys, resource_policies)
             if not decision.allowed:
                 raise AccessDenied(denial_message(facts.caller, action, target.arn, decision))
+
+    def authorize_pass_role(self, facts: CallFacts, role_arn: str, service: str,
+                            role_tags: Mapping[str, str] | None = None,
+                            associated_resource_arn: str | None = None) -> None:
+        """iam:PassRole, which services that accept a role ARN (SSM's ServiceRoleArn…) check for the caller.
+
+        `service` is the service principal the role goes to ("ssm.amazonaws.com"): iam:PassedToService.
+        """
+        keys: dict[str, Any] = {"iam:PassedToService": service}
+        if associated_resource_arn:
+            keys["iam:AssociatedResourceArn"] = associated_resource_arn
+        self.authorize(facts, "iam:PassRole", [AuthorizationTarget(role_arn, role_tags or {})], keys)

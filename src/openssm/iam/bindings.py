@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 
-from openssm.iam import managed_policies
+from openssm.iam import entities, managed_policies
 from openssm.iam.entities import Entity, EntityKind
-from openssm.iam.errors import LimitExceeded, NoSuchEntity
+from openssm.iam.errors import DeleteConflict, LimitExceeded, NoSuchEntity
 from openssm.store.tables.iam import iam_attachments, iam_inline_policies
 
 MAX_ATTACHED = 10
@@ -56,7 +56,9 @@ def entities_for_policy(conn: Connection, policy_arn: str, account_id: str) -> l
 def put_inline(conn: Connection, entity: Entity, policy_name: str, document: str) -> None:
     limit = INLINE_SIZE[entity.kind]
     managed_policies.validate_document(document, limit * 10)
-    if len("".join(document.split())) > limit:
+    # The quota is on all of an entity's inline policies together, white space not counted.
+    others = [d for name, d in inline(conn, entity).items() if name != policy_name]
+    if sum(len("".join(d.split())) for d in [*others, document]) > limit:
         raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {entity.kind.value} {entity.name}")
     t = iam_inline_policies.c
     changed = conn.execute(update(iam_inline_policies).where(*_inline_key(entity), t.policy_name == policy_name)
@@ -86,6 +88,14 @@ def delete_inline(conn: Connection, entity: Entity, policy_name: str) -> None:
                                                    iam_inline_policies.c.policy_name == policy_name))
 
 
+def refuse_delete_while_bound(conn: Connection, entity: Entity) -> None:
+    """AWS refuses to delete a principal that still has managed or inline policies, in that order."""
+    if attached(conn, entity):
+        raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+    if inline(conn, entity):
+        raise DeleteConflict("Cannot delete entity, must delete policies first.")
+
+
 def has_any(conn: Connection, entity: Entity) -> bool:
     return bool(attached(conn, entity) or inline(conn, entity))
 
@@ -93,3 +103,10 @@ def has_any(conn: Connection, entity: Entity) -> bool:
 def drop_all(conn: Connection, entity: Entity) -> None:
     conn.execute(delete(iam_attachments).where(*_key(entity)))
     conn.execute(delete(iam_inline_policies).where(*_inline_key(entity)))
+
+
+def set_boundary(conn: Connection, entity: Entity, policy_arn: str | None) -> Entity:
+    """Put (or with None, delete) the managed policy that bounds a user's or role's permissions."""
+    if policy_arn is not None:
+        managed_policies.get_policy(conn, policy_arn)
+    return entities.modify(conn, entity, boundary_arn=policy_arn)

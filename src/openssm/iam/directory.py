@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from sqlalchemy import Connection
 
@@ -45,7 +45,10 @@ class PrincipalPolicies:
         return any("resourcetag/" in d.text.lower() for d in docs)
 
 
+@lru_cache(maxsize=4096)
 def _parsed(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> PolicyDocument:
+    # Documents are immutable text and parsing is pure: after an IAM write invalidates every cached
+    # principal, reloading must not re-parse ReadOnlyAccess (~150 KB) for each of them.
     return parse_policy(text, kind)
 
 

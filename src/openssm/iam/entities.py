@@ -84,15 +84,24 @@ def find_by_arn(conn: Connection, arn: str) -> Entity | None:
     return _from_row(row) if row else None
 
 
-def create(conn: Connection, account_id: str, kind: EntityKind, name: str, path: str, now: dt.datetime,
-           **extra: str | int | None) -> Entity:
-    path = path or "/"
+def already_exists(kind: EntityKind, name: str) -> EntityAlreadyExists:
+    if kind is EntityKind.INSTANCE_PROFILE:
+        return EntityAlreadyExists(f"Instance Profile {name} already exists.")
+    return EntityAlreadyExists(f"{kind.label.capitalize()} with name {name} already exists.")
+
+
+def check_path(path: str) -> None:
     if not _PATH.match(path):
         raise InvalidInput("The specified value for path is invalid. It must begin and end with / and contain "
                            "only alphanumeric characters and/or / characters.")
+
+
+def create(conn: Connection, account_id: str, kind: EntityKind, name: str, path: str, now: dt.datetime,
+           **extra: str | int | None) -> Entity:
+    path = path or "/"
+    check_path(path)
     if find(conn, account_id, kind, name) is not None:
-        label = "Instance Profile" if kind is EntityKind.INSTANCE_PROFILE else kind.label.capitalize()
-        raise EntityAlreadyExists(f"{label} with name {name} already exists.")
+        raise already_exists(kind, name)
     values = dict(account_id=account_id, kind=kind.value, name_lower=name.lower(), name=name, path=path,
                   entity_id=unique_id(_PREFIX[kind]), arn=entity_arn(account_id, kind, path, name),
                   created_at=now, **extra)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -19,7 +21,6 @@ from openssm.store.tables.iam import iam_attachments, iam_policies, iam_policy_v
 MAX_VERSIONS = 5
 MAX_MANAGED_POLICY_SIZE = 6144
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy"
-_AWS_CREATED = dt.datetime(2015, 2, 6, 18, 39, 46, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,27 @@ class PolicyVersion:
     created_at: dt.datetime
 
 
+def _aws_policy_id(name: str) -> str:
+    """A stable id in IAM's format; AWS's real ids are not published with the documents."""
+    digest = base64.b32encode(hashlib.sha256(name.encode()).digest()).decode()
+    return IdPrefix.POLICY + digest[:17]
+
+
 @cache
 def _aws_policies() -> dict[str, tuple[ManagedPolicy, str]]:
-    raw = json.loads(resources.files("openssm.iam.data").joinpath("aws_managed_policies.json").read_text())
+    """AWS managed policies as published (document, path, default version, dates), one data file each."""
     table = {}
-    for name, entry in raw.items():
-        arn = f"{AWS_POLICY_PREFIX}{entry['Path']}{name}"
-        policy = ManagedPolicy(arn, name, entry["Path"], "ANPA" + name.upper()[:17].ljust(17, "X"), "v1",
-                               entry["Description"], _AWS_CREATED, _AWS_CREATED)
-        table[arn] = (policy, json.dumps(entry["Document"]))
+    folder = resources.files("openssm.iam.data").joinpath("aws_managed_policies")
+    for item in sorted(folder.iterdir(), key=lambda f: f.name):
+        if not item.name.endswith(".json"):
+            continue
+        entry = json.loads(item.read_text())
+        name, path = entry["PolicyName"], entry["Path"]
+        policy = ManagedPolicy(f"{AWS_POLICY_PREFIX}{path}{name}", name, path, _aws_policy_id(name),
+                               entry["DefaultVersionId"], entry["Description"],
+                               dt.datetime.fromisoformat(entry["CreateDate"]),
+                               dt.datetime.fromisoformat(entry["UpdateDate"]))
+        table[policy.arn] = (policy, json.dumps(entry["Document"], indent=4))
     return table
 
 
@@ -135,7 +148,7 @@ def list_policies(conn: Connection, account_id: str, scope: str = "All", only_at
 def versions(conn: Connection, arn: str) -> list[PolicyVersion]:
     policy = get_policy(conn, arn)
     if policy.aws_managed:
-        return [PolicyVersion("v1", _aws_policies()[arn][1], True, policy.created_at)]
+        return [PolicyVersion(policy.default_version, _aws_policies()[arn][1], True, policy.updated_at)]
     rows = conn.execute(select(iam_policy_versions).where(iam_policy_versions.c.policy_arn == arn)
                         .order_by(iam_policy_versions.c.created_at.desc()))
     return [PolicyVersion(r.version_id, r.document, r.version_id == policy.default_version, r.created_at)

@@ -13,6 +13,7 @@ from openssm.api.operations import Handler, Operation, Params, ResourceRef, no_c
 from openssm.iam import entities, tags
 from openssm.iam.entities import Entity, EntityKind
 from openssm.iam.managed_policies import ManagedPolicy
+from openssm.iam.principals import PrincipalType
 
 
 def quoted(document: str) -> str:
@@ -69,6 +70,36 @@ def entity_resource(kind: EntityKind, name_member: str) -> Callable[[RequestCont
         return (ResourceRef(entity.arn, found),)
 
     return resources
+
+
+def renamed_resources(kind: EntityKind, name_member: str, new_name_member: str
+                      ) -> Callable[[RequestContext, Params], Sequence[ResourceRef]]:
+    """UpdateUser/UpdateGroup are authorized on the entity as it is and as it will be, as at AWS."""
+    current = entity_resource(kind, name_member)
+
+    def resources(ctx: RequestContext, params: Params) -> Sequence[ResourceRef]:
+        refs = tuple(current(ctx, params))
+        if not (params.get(new_name_member) or params.get("NewPath")):
+            return refs
+        with ctx.container.iam.read() as conn:
+            entity = entities.find(conn, ctx.account_id, kind, params[name_member])
+        path = params.get("NewPath") or (entity.path if entity else "/")
+        name = params.get(new_name_member) or params[name_member]
+        return (*refs, ResourceRef(entities.entity_arn(ctx.account_id, kind, path, name)))
+
+    return resources
+
+
+def account_resource(kind: EntityKind) -> Callable[[RequestContext, Params], Sequence[ResourceRef]]:
+    """List* calls name no entity; they are authorized on the kind's ARN prefix in the account."""
+    return lambda ctx, _p: (ResourceRef(f"arn:aws:iam::{ctx.account_id}:{kind.value}/"),)
+
+
+def caller_user(ctx: RequestContext, params: Params) -> str:
+    """Operations with an optional UserName act on the calling user when it is left out."""
+    if params.get("UserName"):
+        return str(params["UserName"])
+    return ctx.caller.name if ctx.caller.principal_type is PrincipalType.USER else ""
 
 
 def policy_resource(ctx: RequestContext, params: Params) -> Sequence[ResourceRef]:

@@ -18,7 +18,7 @@ from openssm.api.handlers.iam_common import (
     tag_map,
 )
 from openssm.api.operations import Operation, Params
-from openssm.iam import bindings, entities, managed_policies, tags
+from openssm.iam import bindings, entities, tags
 from openssm.iam.entities import EntityKind
 
 
@@ -103,14 +103,12 @@ def _tag_and_boundary_ops(kind: EntityKind, title: str, member: str) -> list[Ope
 
     def put_boundary(ctx: RequestContext, p: Params) -> dict[str, Any]:
         with ctx.container.iam.write() as conn:
-            entity = entities.get(conn, ctx.account_id, kind, p[member])
-            managed_policies.get_policy(conn, p["PermissionsBoundary"])
-            entities.modify(conn, entity, boundary_arn=p["PermissionsBoundary"])
+            bindings.set_boundary(conn, entities.get(conn, ctx.account_id, kind, p[member]), p["PermissionsBoundary"])
         return {}
 
     def delete_boundary(ctx: RequestContext, p: Params) -> dict[str, Any]:
         with ctx.container.iam.write() as conn:
-            entities.modify(conn, entities.get(conn, ctx.account_id, kind, p[member]), boundary_arn=None)
+            bindings.set_boundary(conn, entities.get(conn, ctx.account_id, kind, p[member]), None)
         return {}
 
     def untag_keys(ctx: RequestContext, p: Params) -> dict[str, Any]:
