@@ -10,10 +10,12 @@ from openssm.config import ServerConfig
 from openssm.iam.authorizer import PolicyAuthorizer
 from openssm.iam.service import IamService
 from openssm.iam.sessions import resolve_session_credential
+from openssm.protocol.trail_parameters import trail_parameters
 from openssm.services.audit import AuditTrail
 from openssm.services.audit_chain import CHAIN_KEY_LABEL
 from openssm.services.kms import KmsService
 from openssm.services.parameters import ParameterService
+from openssm.services.resource_tags import TaggableResources
 from openssm.store.db import Database
 from openssm.store.secrets import SecretBox
 
@@ -31,8 +33,9 @@ class Container:
         self.authorizer = PolicyAuthorizer(self.iam.directory)
         self.kms = KmsService(db, box)
         self.parameters = ParameterService(db, self.kms)
-        self.audit = AuditTrail(db, self.clock, chain_key=box.derive_key(CHAIN_KEY_LABEL),
-                                default_account=config.default_account)
+        self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters})
+        self.audit = AuditTrail(db, chain_key=box.derive_key(CHAIN_KEY_LABEL), default_account=config.default_account,
+                                default_region=config.default_region, render=trail_parameters)
 
     def close(self) -> None:
         self.audit.close()

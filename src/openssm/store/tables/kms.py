@@ -1,8 +1,8 @@
-"""KMS keys (material sealed under the master key) and aliases, per account and region."""
+"""KMS keys (material sealed under the master key), their tags, and aliases, per account and region."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, LargeBinary, String, Table, Text
+from sqlalchemy import Column, ForeignKeyConstraint, LargeBinary, String, Table, Text
 
 from openssm.store.metadata import UtcDateTime, metadata
 
@@ -20,6 +20,15 @@ kms_keys = Table(
     Column("deletion_date", UtcDateTime()),
     Column("policy", Text, nullable=False),
     Column("material_sealed", LargeBinary, nullable=False),
+)
+
+kms_key_tags = Table(
+    "kms_key_tags",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("tag_key", String(128), primary_key=True),
+    Column("tag_value", String(256), nullable=False),
+    ForeignKeyConstraint(["key_id"], ["kms_keys.key_id"], ondelete="CASCADE"),
 )
 
 kms_aliases = Table(

@@ -1,4 +1,4 @@
-"""Parameter Store: parameters, their versions and labels, and SSM resource tags."""
+"""Parameter Store: parameters (the newest version's attributes), every version, labels, and SSM resource tags."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ parameters = Table(
     Column("description", String(1024)),
     Column("allowed_pattern", String(1024)),
     Column("policies", Text),
+    # From the Expiration policy, so listings can leave expired parameters out in SQL.
+    Column("expires_at", UtcDateTime()),
     Column("last_modified", UtcDateTime(), nullable=False),
     Column("last_modified_user", String(2048), nullable=False),
 )
@@ -39,11 +41,25 @@ parameter_versions = Table(
     Column("tier", String(32), nullable=False),
     Column("data_type", String(32), nullable=False),
     Column("policies", Text),
-    Column("labels", Text, nullable=False, default=""),
     Column("last_modified", UtcDateTime(), nullable=False),
     Column("last_modified_user", String(2048), nullable=False),
     ForeignKeyConstraint(["account_id", "region", "name"],
                          ["ssm_parameters.account_id", "ssm_parameters.region", "ssm_parameters.name"],
+                         ondelete="CASCADE"),
+)
+
+# A label names at most one version of a parameter: the key holds no version.
+parameter_labels = Table(
+    "ssm_parameter_labels",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("region", String(32), primary_key=True),
+    Column("name", String(2048), primary_key=True),
+    Column("label", String(100), primary_key=True),
+    Column("version", Integer, nullable=False),
+    ForeignKeyConstraint(["account_id", "region", "name", "version"],
+                         ["ssm_parameter_versions.account_id", "ssm_parameter_versions.region",
+                          "ssm_parameter_versions.name", "ssm_parameter_versions.version"],
                          ondelete="CASCADE"),
 )
 

@@ -1,0 +1,94 @@
+"""Shared pieces of the Parameter Store handlers: the caller's scope, KMS permission checks made on the
+caller's behalf, the resources and condition keys calls are authorized with."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from openssm.api.context import RequestContext
+from openssm.api.operations import Params, ResourceRef
+from openssm.errors import AccessDenied
+from openssm.iam.ports import AuthorizationTarget, CallFacts
+from openssm.services import kms_tags
+from openssm.services.kms_model import Key, KeyManager, aws_managed_key_policy
+from openssm.services.parameter_model import Scope
+from openssm.services.parameter_names import canonical, parameter_arn, split_selector
+from openssm.services.parameter_values import KeyAccess
+from openssm.store.lazy import LazyMapping
+
+Resources = Callable[[RequestContext, Params], Sequence[ResourceRef]]
+
+
+def scope(ctx: RequestContext) -> Scope:
+    return Scope(ctx.account_id, ctx.region, ctx.caller.arn, ctx.now)
+
+
+def facts(ctx: RequestContext) -> CallFacts:
+    return CallFacts(ctx.caller, ctx.region, ctx.source_ip, ctx.secure_transport, ctx.now, ctx.user_agent)
+
+
+def _key_policy_for(ctx: RequestContext, key: Key) -> str:
+    if key.key_manager is KeyManager.AWS:
+        # The aws/ssm key's policy grants every principal of the account ('*'); the policy engine reads '*'
+        # as delegation to the account's IAM policies, so the grant is evaluated naming this caller.
+        return aws_managed_key_policy(key.account_id, key.region, "ssm", principal=ctx.caller.arn)
+    return key.policy
+
+
+def key_access(ctx: RequestContext, conn: Connection) -> KeyAccess:
+    """KMS's authorization of the call SSM makes for the caller: the caller's policies and the key policy,
+    with kms:ViaService and the parameter's ARN as encryption context."""
+    def check(action: str, key: Key, context: Mapping[str, str]) -> None:
+        keys: dict[str, Any] = {"kms:ViaService": f"ssm.{ctx.region}.amazonaws.com",
+                                "kms:CallerAccount": ctx.account_id, "kms:EncryptionContextKeys": list(context),
+                                **{f"kms:EncryptionContext:{k}": v for k, v in context.items()}}
+        target = AuthorizationTarget(key.arn, LazyMapping(lambda: kms_tags.tags_of(conn, key.key_id)),
+                                     _key_policy_for(ctx, key), True)
+        try:
+            ctx.container.authorizer.authorize(facts(ctx), action, [target], keys)
+        except AccessDenied as err:
+            # SSM passes KMS's refusal on, with the AWS SDK's account of the call it made.
+            raise AccessDenied(f"{err.message} (Service: AWSKMS; Status Code: 400; Error Code: "
+                               f"AccessDeniedException; Request ID: {uuid.uuid4()}; Proxy: null)") from err
+    return check
+
+
+def parameter_ref(ctx: RequestContext, raw: str) -> ResourceRef:
+    """A parameter's ARN and (read only if a policy looks at them) its tags."""
+    name = canonical(split_selector(raw)[0])
+
+    def load_tags() -> dict[str, str]:
+        with ctx.container.db.read() as conn:
+            return ctx.container.parameters.tags_of(conn, scope(ctx), name)
+
+    return ResourceRef(parameter_arn(ctx.region, ctx.account_id, name), LazyMapping(load_tags))
+
+
+def named_parameters(member: str) -> Resources:
+    """The parameters a request names in `member` (one name or a list)."""
+    def resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
+        value = p.get(member) or []
+        return [parameter_ref(ctx, n) for n in (value if isinstance(value, list) else [value])]
+    return resources
+
+
+def tag_map(items: Sequence[Mapping[str, str]] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in items or ()}
+
+
+def request_tag_keys(p: Params) -> dict[str, Any]:
+    """aws:RequestTag/… and aws:TagKeys for a request carrying Tags (or only TagKeys)."""
+    tags = tag_map(p.get("Tags"))
+    keys = list(tags) or list(p.get("TagKeys") or [])
+    out: dict[str, Any] = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
+    if keys:
+        out["aws:TagKeys"] = keys
+    return out
+
+
+def without_nones(out: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in out.items() if v is not None}
