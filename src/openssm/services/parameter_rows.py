@@ -1,7 +1,8 @@
 """Parameter Store's storage: one row per parameter (its newest version's attributes and expiry), one per
 version, one per label. Every read leaves out a parameter whose Expiration has passed.
 
-The single-parameter reads are prebuilt statements, each one indexed query: GetParameter is the hot path.
+The single-parameter reads are prebuilt statements, each one indexed query run without SQLAlchemy's
+per-execution bookkeeping (store/compiled.py): GetParameter is the hot path.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from openssm.services.parameter_model import DataType, ParameterType, ParameterVersion, Scope, Tier
+from openssm.store.compiled import CompiledSelect
 from openssm.store.tables.parameters import parameter_labels, parameter_versions, parameters
 
 _h, _v, _l = parameters, parameter_versions, parameter_labels
 _JOIN = _v.join(_h, and_(_h.c.account_id == _v.c.account_id, _h.c.region == _v.c.region, _h.c.name == _v.c.name))
 _LIVE = or_(_h.c.expires_at.is_(None), _h.c.expires_at > bindparam("now"))
 _ONE = (_h.c.account_id == bindparam("account"), _h.c.region == bindparam("region"), _h.c.name == bindparam("name"))
-_LATEST = select(*_v.c).select_from(_JOIN).where(*_ONE, _v.c.version == _h.c.version, _LIVE)
-_VERSION = select(*_v.c).select_from(_JOIN).where(*_ONE, _v.c.version == bindparam("version"), _LIVE)
-_LABELLED = select(*_v.c).select_from(_JOIN.join(_l, and_(
+_LATEST = CompiledSelect(select(*_v.c).select_from(_JOIN).where(*_ONE, _v.c.version == _h.c.version, _LIVE))
+_VERSION = CompiledSelect(select(*_v.c).select_from(_JOIN).where(*_ONE, _v.c.version == bindparam("version"), _LIVE))
+_LABELLED = CompiledSelect(select(*_v.c).select_from(_JOIN.join(_l, and_(
     _l.c.account_id == _v.c.account_id, _l.c.region == _v.c.region, _l.c.name == _v.c.name,
-    _l.c.version == _v.c.version))).where(*_ONE, _l.c.label == bindparam("label"), _LIVE)
+    _l.c.version == _v.c.version))).where(*_ONE, _l.c.label == bindparam("label"), _LIVE))
 _HISTORY = select(*_v.c).select_from(_JOIN).where(*_ONE, _LIVE).order_by(_v.c.version)
 _LABELS = select(_l.c.label, _l.c.version).where(
     _l.c.account_id == bindparam("account"), _l.c.region == bindparam("region"), _l.c.name == bindparam("name"))
@@ -46,17 +48,17 @@ def _where(table: Any, scope: Scope, name: str) -> tuple[Any, ...]:
 # -- reads -------------------------------------------------------------------------------------------
 def latest(conn: Connection, scope: Scope, name: str) -> ParameterVersion | None:
     """The newest version (without its labels)."""
-    row = conn.execute(_LATEST, _args(scope, name)).first()
+    row = _LATEST.first(conn, _args(scope, name))
     return None if row is None else _version(row)
 
 
 def version(conn: Connection, scope: Scope, name: str, number: int) -> ParameterVersion | None:
-    row = conn.execute(_VERSION, _args(scope, name, version=number)).first()
+    row = _VERSION.first(conn, _args(scope, name, version=number))
     return None if row is None else _version(row)
 
 
 def labelled(conn: Connection, scope: Scope, name: str, label: str) -> ParameterVersion | None:
-    row = conn.execute(_LABELLED, _args(scope, name, label=label)).first()
+    row = _LABELLED.first(conn, _args(scope, name, label=label))
     return None if row is None else _version(row)
 
 

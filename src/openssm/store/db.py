@@ -32,8 +32,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction: on SQLite it does not queue behind writers."""
-        with self.engine.connect().execution_options(openssm_read_only=True) as conn, conn.begin():
+        """A read-only transaction: on SQLite it does not queue behind writers.
+
+        The transaction begins lazily with the first SQLAlchemy statement and is rolled back on return; a
+        lone CompiledSelect (store/compiled.py) runs as a single atomic statement and never pays for it.
+        """
+        with self.engine.connect().execution_options(openssm_read_only=True) as conn:
             yield conn
 
     def dispose(self) -> None:

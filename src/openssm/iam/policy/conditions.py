@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import ipaddress
 from collections.abc import Callable
 
@@ -41,10 +42,25 @@ def _compare(parse: Callable[[str], float | None], test: Callable[[float, float]
 
 
 def _ip(request: str, policy: str) -> bool:
+    address, network = _address(request), _network(as_plain(policy))
+    return address is not None and network is not None and address in network
+
+
+# Parsing an address or a network costs more than the rest of a policy check; the same few recur.
+@functools.lru_cache(maxsize=4096)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(request) in ipaddress.ip_network(as_plain(policy), strict=False)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
 
 
 def _binary(request: str, policy: str) -> bool:
