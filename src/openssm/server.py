@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from openssm.api.app import create_app
 from openssm.bootstrap import ensure_bootstrapped
@@ -49,7 +49,7 @@ def _config_from_env() -> ServerConfig:
     return ServerConfig(**raw)
 
 
-def worker_app() -> Starlette:
+def worker_app() -> ASGIApp:
     """The app factory each uvicorn worker process calls."""
     return create_app(build_container(_config_from_env()))
 

@@ -49,6 +49,8 @@ class Operation:
     `resources` names the ARNs the call touches (each must be allowed); `condition_keys` adds the
     service-specific keys (ssm:Overwrite, aws:RequestTag/…); `secret_params` are request members the
     audit trail must never see; `authenticated=False` marks the few calls AWS accepts unsigned.
+    `on_event_loop` marks a hot read of bounded cost that takes no lock (on the embedded store): it is
+    answered on the server's event loop, skipping the thread hop (api/app.py says why).
     """
 
     service: str
@@ -61,6 +63,7 @@ class Operation:
     read_only: bool = False
     authenticated: bool = True
     authorized: bool = True
+    on_event_loop: bool = False
 
     def iam_action(self, action_prefix: str) -> str:
         return self.action or f"{action_prefix}:{self.name}"

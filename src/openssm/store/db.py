@@ -55,6 +55,9 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
+    # Every write (the audit trail writes all the time) empties each reader's page cache; reading the
+    # database file through a memory map instead of read() calls makes those cold reads cheap.
+    cur.execute("PRAGMA mmap_size=268435456")
     cur.close()
 
 

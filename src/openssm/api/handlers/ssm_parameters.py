@@ -132,7 +132,8 @@ def _put_condition_keys(ctx: RequestContext, p: Params) -> dict[str, Any]:
 OPERATIONS = [
     Operation("ssm", "PutParameter", put_parameter, resources=named_parameters("Name"),
               condition_keys=_put_condition_keys, secret_params=frozenset({"Value"})),
-    Operation("ssm", "GetParameter", get_parameter, resources=named_parameters("Name"), read_only=True),
+    Operation("ssm", "GetParameter", get_parameter, resources=named_parameters("Name"), read_only=True,
+              on_event_loop=True),
     Operation("ssm", "GetParameters", get_parameters, resources=named_parameters("Names"), read_only=True),
     Operation("ssm", "GetParametersByPath", get_parameters_by_path, resources=_path_resource, read_only=True,
               condition_keys=lambda ctx, p: {"ssm:Recursive": bool(p.get("Recursive"))}),
