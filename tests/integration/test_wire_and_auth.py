@@ -37,6 +37,17 @@ def test_unknown_query_action_is_invalid_action_xml(server: ServerProcess) -> No
     assert b"<ErrorResponse" in resp.body and b"<Code>InvalidAction</Code>" in resp.body
 
 
+def test_each_query_service_answers_errors_in_its_own_xml_namespace(server: ServerProcess) -> None:
+    iam = send(sign(query_request(server.endpoint, "Action=GetUser&UserName=nobody&Version=2010-05-08"),
+                    server.admin, "iam", REGION))
+    sts = send(sign(query_request(server.endpoint, "Action=AssumeRole&RoleArn=arn:aws:iam::123456789012:role/none"
+                                  "&RoleSessionName=s&Version=2011-06-15"), server.admin, "sts", REGION))
+    assert b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">' in iam.body
+    assert b"<Code>NoSuchEntity</Code>" in iam.body
+    assert b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">' in sts.body
+    assert sts.status in (400, 403)
+
+
 def test_model_validation_reports_every_broken_constraint_in_aws_words(server: ServerProcess) -> None:
     body = '{"Name": "' + "a" * 2049 + '", "Value": "v", "Type": "Text"}'
     resp = send(signed_ssm(server, "PutParameter", body))  # type: ignore[arg-type]

@@ -119,11 +119,11 @@ def handle_call(container: Container, authenticator: Authenticator, req: Incomin
         return wire.respond(op_model, result, call.request_id)
     except AwsError as err:
         error = err
-        return wire.error(err, call.request_id)
+        return wire.error(err, call.request_id, call.service)
     except Exception:
         log.exception("request %s failed", call.request_id)
         error = InternalError("We encountered an internal error. Please try again.")
-        return wire.error(error, call.request_id)
+        return wire.error(error, call.request_id, call.service)
     finally:
         _audit(container, call, req, source_ip, now, error)
 

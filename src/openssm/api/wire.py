@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from botocore.model import OperationModel
 
 from openssm.errors import AccessDenied, AwsError, ValidationError
-from openssm.protocol import aws_json, aws_query
+from openssm.protocol import aws_json, aws_query, service_models
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Wire(Protocol):
 
     def respond(self, op: OperationModel, result: dict[str, Any], request_id: str) -> WireResponse: ...
 
-    def error(self, err: AwsError, request_id: str) -> WireResponse: ...
+    def error(self, err: AwsError, request_id: str, service: str | None = None) -> WireResponse: ...
 
 
 class JsonWire:
@@ -43,7 +43,7 @@ class JsonWire:
         body = aws_json.serialize_response(op, result)
         return WireResponse(200, {"content-type": "application/x-amz-json-1.1", "x-amzn-requestid": request_id}, body)
 
-    def error(self, err: AwsError, request_id: str) -> WireResponse:
+    def error(self, err: AwsError, request_id: str, service: str | None = None) -> WireResponse:
         status, headers, body = aws_json.serialize_error(err.code, err.message, status=err.status)
         return WireResponse(status, {**headers, "x-amzn-requestid": request_id}, body)
 
@@ -58,10 +58,14 @@ class QueryWire:
         body = aws_query.serialize_response(op, result, request_id)
         return WireResponse(200, {"content-type": "text/xml", "x-amzn-requestid": request_id}, body)
 
-    def error(self, err: AwsError, request_id: str) -> WireResponse:
+    def error(self, err: AwsError, request_id: str, service: str | None = None) -> WireResponse:
         # Query services (IAM, STS) spell two common codes differently from the JSON services.
         code = {AccessDenied.code: "AccessDenied", ValidationError.code: "ValidationError"}.get(err.code, err.code)
-        body = aws_query.serialize_error(code, err.message, request_id, sender=err.sender_fault)
+        # Each query service answers in its own namespace (STS's differs from IAM's); IAM's when unknown.
+        namespace = (aws_query.namespace_of(service_models.service_model(service))
+                     if service in service_models.served_services() else aws_query.IAM_NAMESPACE)
+        body = aws_query.serialize_error(code, err.message, request_id, sender=err.sender_fault,
+                                         namespace=namespace)
         return WireResponse(err.status, {"content-type": "text/xml", "x-amzn-requestid": request_id}, body)
 
 
