@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from openssm.api import instance_identity
 from openssm.api.auth import Authenticator, IncomingRequest
 from openssm.api.dispatch import handle_call
 from openssm.api.operations import registry
@@ -109,6 +110,7 @@ def create_app(container: Container) -> ASGIApp:
 
     routes = [
         Route("/healthz", health, methods=["GET"]),
+        Route(instance_identity.PATH, instance_identity.credentials_endpoint(container), methods=["POST"]),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from openssm.cli.audit import audit
+from openssm.cli.imds import imds
 from openssm.cli.pki import pki
 from openssm.cli.server import server
 
@@ -18,6 +19,7 @@ def cli() -> None:
 cli.add_command(server)
 cli.add_command(pki)
 cli.add_command(audit)
+cli.add_command(imds)
 
 
 def main() -> None:

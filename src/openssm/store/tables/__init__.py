@@ -3,6 +3,7 @@
 from openssm.store.tables import (
     accounts,  # noqa: F401
     audit,  # noqa: F401
+    ec2_instances,  # noqa: F401
     iam,  # noqa: F401
     kms,  # noqa: F401
     organizations,  # noqa: F401
