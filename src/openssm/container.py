@@ -11,8 +11,10 @@ from openssm.iam.authorizer import PolicyAuthorizer
 from openssm.iam.service import IamService
 from openssm.iam.sessions import resolve_session_credential
 from openssm.protocol.trail_parameters import trail_parameters
+from openssm.services import instances
 from openssm.services.audit import AuditTrail
 from openssm.services.audit_chain import CHAIN_KEY_LABEL
+from openssm.services.instances import NodeKey
 from openssm.services.kms import KmsService
 from openssm.services.parameters import ParameterService
 from openssm.services.resource_tags import TaggableResources
@@ -33,9 +35,15 @@ class Container:
         self.authorizer = PolicyAuthorizer(self.iam.directory)
         self.kms = KmsService(db, box)
         self.parameters = ParameterService(db, self.kms)
-        self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters})
+        self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters,
+                                                                  "ManagedInstance": instances.InstanceTagTarget()})
         self.audit = AuditTrail(db, chain_key=box.derive_key(CHAIN_KEY_LABEL), default_account=config.default_account,
                                 default_region=config.default_region, render=trail_parameters)
+
+    def node_key(self, instance_id: str) -> NodeKey | None:
+        """A registered node's public key, for authenticating its RSA-signed requests."""
+        with self.db.read() as conn:
+            return instances.node_key(conn, instance_id)
 
     def close(self) -> None:
         self.audit.close()

@@ -51,7 +51,8 @@ class ApiCalls:
 
     def __init__(self, container: Container, executor: ThreadPoolExecutor, rest: ASGIApp) -> None:
         self._container = container
-        self._authenticator = Authenticator(container.credentials, dev_mode=container.config.dev_mode)
+        self._authenticator = Authenticator(container.credentials, dev_mode=container.config.dev_mode,
+                                            node_keys=container.node_key)
         self._executor = executor
         self._rest = rest
         self._inline_targets = _inline_targets() if container.db.is_sqlite else frozenset()

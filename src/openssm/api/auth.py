@@ -7,14 +7,15 @@ In dev mode any access key this server does not know is taken as the root of the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from openssm.errors import AuthFailure
 from openssm.iam.ports import CredentialResolver
 from openssm.iam.principals import Caller, PrincipalType, root_caller
-from openssm.protocol import sigv4
-from openssm.types import DEFAULT_ACCOUNT, AccessKeyId, Region
+from openssm.protocol import rsa_auth, sigv4
+from openssm.services.instances import NodeKey
+from openssm.types import DEFAULT_ACCOUNT, AccessKeyId, AccountId, Arn, Region
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,15 @@ def _session_token_barred(caller: Caller, service: str) -> bool:
     return caller.principal_type is PrincipalType.USER and service == "iam" and not caller.mfa_authenticated
 
 
+NodeKeys = Callable[[str], NodeKey | None]
+
+
 class Authenticator:
-    def __init__(self, credentials: CredentialResolver, *, dev_mode: bool = False) -> None:
+    def __init__(self, credentials: CredentialResolver, *, dev_mode: bool = False,
+                 node_keys: NodeKeys | None = None) -> None:
         self._credentials = credentials
         self._dev_mode = dev_mode
+        self._node_keys = node_keys
 
     def signature_scope(self, req: IncomingRequest) -> sigv4.SignatureInfo | None:
         return sigv4.parse_signature(req.method, req.path, req.query_string, req.headers)
@@ -55,6 +61,8 @@ class Authenticator:
             raise sigv4.auth_error(sigv4.AuthErrorKind.MISSING, family)
         # AWS checks the clock before it looks the key up, so a stale request learns nothing about the key.
         sigv4.check_request_time(info, now, family)
+        if rsa_auth.is_managed_instance_id(info.access_key_id):
+            return self._authenticate_node(req, info, family, now)
         resolved = self._credentials.resolve(info.access_key_id)
         if resolved is None or not resolved.active:
             if self._dev_mode and resolved is None:
@@ -75,6 +83,20 @@ class Authenticator:
         elif info.security_token:
             raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
         return Authenticated(resolved.caller, Region(info.region), info.service)
+
+    def _authenticate_node(self, req: IncomingRequest, info: sigv4.SignatureInfo, family: str,
+                           now: dt.datetime) -> Authenticated:
+        """A hybrid node's own request (RequestManagedInstanceRoleToken): SigV4's string to sign, RSA-signed
+        with the key it registered (SSM-AsymmetricKeyAuthorization, DESIGN §4)."""
+        key = self._node_keys(info.access_key_id) if self._node_keys else None
+        if key is None:
+            raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
+        rsa_auth.verify_rsa(info, req.method, req.path, req.query_string, req.headers, req.body,
+                            rsa_auth.load_public_key(key.public_key), now, family=family)
+        caller = Caller(AccountId(key.account_id), Arn(f"arn:aws:ssm:{info.region}:{key.account_id}:managed-instance/"
+                                                       f"{key.instance_id}"),
+                        PrincipalType.ASSUMED_ROLE, key.instance_id, key.instance_id, instance_id=key.instance_id)
+        return Authenticated(caller, Region(info.region), info.service)
 
 
 __all__ = ["Authenticated", "Authenticator", "AuthFailure", "IncomingRequest"]

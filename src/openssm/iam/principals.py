@@ -40,6 +40,9 @@ class Caller:
     transitive_tag_keys: tuple[str, ...] = ()
     mfa_authenticated: bool = False
     source_identity: str | None = None
+    # The managed node (mi-…) whose credentials these are: RequestManagedInstanceRoleToken's role session, or
+    # the node's own RSA-signed request. Services let a node reach only its own resources by it.
+    instance_id: str | None = None
 
     @property
     def is_root(self) -> bool:

@@ -44,6 +44,7 @@ class SessionGrant:
     tags: Mapping[str, str]
     transitive_keys: tuple[str, ...]
     source_identity: str | None = None
+    instance_id: str | None = None
 
 
 def issue(conn: Connection, box: SecretBox, grant: SessionGrant, now: dt.datetime,
@@ -60,7 +61,7 @@ def issue(conn: Connection, box: SecretBox, grant: SessionGrant, now: dt.datetim
         principal_type=grant.principal_type.value, arn=grant.arn, user_id=grant.user_id, name=grant.name,
         role_arn=grant.role_arn, session_policy=grant.session_policy, policy_arns=json.dumps(list(grant.policy_arns)),
         tags=json.dumps(dict(grant.tags)), transitive_keys=json.dumps(list(grant.transitive_keys)),
-        source_identity=grant.source_identity, issued_at=now, expires_at=expires))
+        source_identity=grant.source_identity, instance_id=grant.instance_id, issued_at=now, expires_at=expires))
     return IssuedCredentials(key_id, secret, token, expires)
 
 
@@ -76,7 +77,13 @@ def resolve_session_credential(conn: Connection, box: SecretBox, key_id: str) ->
         session_policies=(row.session_policy,) if row.session_policy else (),
         session_policy_arns=tuple(Arn(a) for a in json.loads(row.policy_arns)),
         transitive_tag_keys=tuple(json.loads(row.transitive_keys)), source_identity=row.source_identity,
+        instance_id=row.instance_id,
     )
     return ResolvedCredential(
         secret_access_key=box.open(row.secret_sealed, key_id.encode()).decode(), caller=caller,
         session_token=box.open(row.token_sealed, key_id.encode() + b"/token").decode(), expires_at=row.expires_at)
+
+
+def revoke_instance(conn: Connection, instance_id: str) -> None:
+    """A deregistered node's credentials stop working at once (within the credential cache's TTL)."""
+    conn.execute(delete(sts_sessions).where(sts_sessions.c.instance_id == instance_id))

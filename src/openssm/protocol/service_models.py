@@ -32,15 +32,24 @@ def _session() -> botocore.session.Session:
 
 
 def load_service_model(name: str, models_dir: Path = MODELS_DIR) -> ServiceModel:
-    """A bundled model file if there is one, else botocore's model (uncached: see `service_model`)."""
+    """A bundled model file if there is one, else botocore's model (uncached: see `service_model`), with the
+    operations of `<name>.agent.json` (those AWS's agent calls but botocore does not publish) merged in."""
     bundled = models_dir / f"{name}.json"
     if bundled.is_file():
         return ServiceModel(json.loads(bundled.read_text(encoding="utf-8")), service_name=name)
-    return _session().get_service_model(name)
+    extra = models_dir / f"{name}.agent.json"
+    if not extra.is_file():
+        return _session().get_service_model(name)
+    data = _session().get_component("data_loader").load_service_model(name, "service-2")
+    additions = json.loads(extra.read_text(encoding="utf-8"))
+    merged = {**data, "operations": {**data["operations"], **additions["operations"]},
+              "shapes": {**data["shapes"], **additions["shapes"]}}
+    return ServiceModel(merged, service_name=name)
 
 
 def bundled_services(models_dir: Path = MODELS_DIR) -> tuple[str, ...]:
-    return tuple(sorted(path.stem for path in models_dir.glob("*.json")))
+    """Services with a model of their own here (not the `.agent.json` additions to botocore's)."""
+    return tuple(sorted(path.stem for path in models_dir.glob("*.json") if "." not in path.stem))
 
 
 @cache

@@ -5,6 +5,7 @@ from openssm.store.tables import (
     audit,  # noqa: F401
     ec2_instances,  # noqa: F401
     iam,  # noqa: F401
+    instances,  # noqa: F401
     kms,  # noqa: F401
     organizations,  # noqa: F401
     parameters,  # noqa: F401

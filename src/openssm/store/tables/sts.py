@@ -23,6 +23,8 @@ sts_sessions = Table(
     Column("tags", Text, nullable=False),
     Column("transitive_keys", Text, nullable=False),
     Column("source_identity", String(64)),
+    # Set when the session is a managed instance's (RequestManagedInstanceRoleToken): the node itself.
+    Column("instance_id", String(20)),
     Column("issued_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False, index=True),
 )

@@ -1,0 +1,107 @@
+"""Hybrid activations over JSON 1.1: CreateActivation, DescribeActivations, DeleteActivation."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from openssm.api.context import RequestContext
+from openssm.api.handlers.ssm_common import facts, request_tag_keys, tag_map, without_nones
+from openssm.api.operations import Operation, Params, ResourceRef
+from openssm.errors import ValidationError
+from openssm.iam.service_roles import find_role, trusts_service
+from openssm.services import activations
+from openssm.services.activations import Activation, NewActivation
+from openssm.services.parameter_model import InvalidNextToken
+
+SSM_PRINCIPAL = "ssm.amazonaws.com"
+TAG_KIND = "Activation"
+PAGE = 50
+
+
+def _arn(ctx: RequestContext, activation_id: str = "*") -> str:
+    return f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:activation/{activation_id}"
+
+
+def _new(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
+    return [ResourceRef(_arn(ctx))]
+
+
+def _existing(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
+    return [ResourceRef(_arn(ctx, p["ActivationId"]))]
+
+
+def create_activation(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    role_name = p["IamRole"].strip("/")
+    with ctx.container.db.begin() as conn:
+        role = find_role(conn, ctx.account_id, role_name)
+        role_arn = role.arn if role else f"arn:aws:iam::{ctx.account_id}:role/{role_name}"
+        ctx.container.authorizer.authorize_pass_role(facts(ctx), role_arn, SSM_PRINCIPAL)
+        if role is None or not trusts_service(role, SSM_PRINCIPAL):
+            # AWS's own wording for both failures.
+            raise ValidationError(f"Nonexistent role or missing ssm service principal in trust policy: {role_arn}")
+        spec = NewActivation(p["IamRole"], p.get("RegistrationLimit"), p.get("ExpirationDate"),
+                             p.get("DefaultInstanceName"), p.get("Description"))
+        activation, code = activations.create(conn, ctx.account_id, ctx.region, spec, ctx.now)
+        tags = tag_map(p.get("Tags"))
+        if tags:
+            ctx.container.parameters.tags.add(conn, ctx.account_id, ctx.region, TAG_KIND, activation.activation_id,
+                                              tags)
+    return {"ActivationId": activation.activation_id, "ActivationCode": code}
+
+
+def _out(ctx: RequestContext, a: Activation, tags: dict[str, str]) -> dict[str, Any]:
+    return without_nones({
+        "ActivationId": a.activation_id, "Description": a.description, "DefaultInstanceName": a.default_instance_name,
+        "IamRole": a.iam_role, "RegistrationLimit": a.registration_limit, "RegistrationsCount": a.registrations_count,
+        "ExpirationDate": a.expires_at, "Expired": a.expired(ctx.now), "CreatedDate": a.created_at,
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+def describe_activations(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    filters: dict[str, list[str]] = {}
+    for f in p.get("Filters") or ():
+        filters.setdefault(f["FilterKey"], []).extend(f.get("FilterValues") or ())
+    start = _page_start(p.get("NextToken"))
+    size = p.get("MaxResults") or PAGE
+    with ctx.container.db.read() as conn:
+        found = activations.describe(conn, ctx.account_id, ctx.region, filters)
+        page = found[start:start + size]
+        out = [_out(ctx, a, ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, TAG_KIND,
+                                                            a.activation_id)) for a in page]
+    more = start + size < len(found)
+    return without_nones({"ActivationList": out, "NextToken": _token(start + size) if more else None})
+
+
+def delete_activation(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    with ctx.container.db.begin() as conn:
+        activations.delete(conn, ctx.account_id, ctx.region, p["ActivationId"])
+        ctx.container.parameters.tags.drop(conn, ctx.account_id, ctx.region, TAG_KIND, p["ActivationId"])
+    return {}
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _page_start(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        if isinstance(offset, int) and offset >= 0:
+            return offset
+    except (ValueError, KeyError, TypeError):
+        pass
+    raise InvalidNextToken("The specified token isn't valid.")
+
+
+OPERATIONS = [
+    Operation("ssm", "CreateActivation", create_activation, resources=_new,
+              condition_keys=lambda _ctx, p: request_tag_keys(p),
+              secret_params=frozenset({"ActivationCode"})),
+    Operation("ssm", "DescribeActivations", describe_activations, read_only=True),
+    Operation("ssm", "DeleteActivation", delete_activation, resources=_existing),
+]

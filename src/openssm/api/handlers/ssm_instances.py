@@ -1,0 +1,143 @@
+"""Managed instances over JSON 1.1: the agent's calls (RegisterManagedInstance, unsigned;
+RequestManagedInstanceRoleToken, RSA-signed; UpdateInstanceInformation) and the fleet view
+(DescribeInstanceInformation, DeregisterManagedInstance, UpdateManagedInstanceRole)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from openssm.api.context import RequestContext
+from openssm.api.handlers.ssm_activations import SSM_PRINCIPAL, _page_start, _token
+from openssm.api.handlers.ssm_common import facts, without_nones
+from openssm.api.operations import Operation, Params, ResourceRef
+from openssm.errors import AccessDenied, ValidationError
+from openssm.iam import tags
+from openssm.iam.entities import EntityKind
+from openssm.iam.principals import PrincipalType
+from openssm.iam.service_roles import find_role, trusts_service
+from openssm.iam.sessions import SessionGrant, issue, revoke_instance
+from openssm.protocol import rsa_auth
+from openssm.services import activations, instances
+from openssm.services.instance_filters import matching
+from openssm.services.instances import InvalidInstanceId, ManagedInstance
+from openssm.store.lazy import LazyMapping
+
+TOKEN_LIFETIME = dt.timedelta(hours=1)
+PAGE = 50
+
+
+def _instance_ref(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
+    instance_id = p["InstanceId"]
+
+    def load_tags() -> dict[str, str]:
+        with ctx.container.db.read() as conn:
+            return ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", instance_id)
+
+    return [ResourceRef(f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:managed-instance/{instance_id}",
+                        LazyMapping(load_tags))]
+
+
+def register_managed_instance(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    if p["PublicKeyType"] != rsa_auth.PUBLIC_KEY_TYPE:
+        raise ValidationError(f"PublicKeyType {p['PublicKeyType']} is not supported; use {rsa_auth.PUBLIC_KEY_TYPE}.")
+    try:
+        rsa_auth.load_public_key(p["PublicKey"])
+    except ValueError as err:
+        raise ValidationError("PublicKey is not a base64 DER RSA public key.") from err
+    if not p.get("ActivationId") or not p.get("ActivationCode"):
+        raise ValidationError("ActivationId and ActivationCode are required to register a hybrid node.")
+    with ctx.container.db.begin() as conn:
+        activation = activations.redeem(conn, p["ActivationId"], p["ActivationCode"], ctx.now)
+        instance_id = instances.register(conn, activation, p["PublicKey"], p["Fingerprint"], ctx.now)
+    return {"InstanceId": instance_id}
+
+
+def request_managed_instance_role_token(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    caller = ctx.caller
+    if caller.instance_id is None or caller.access_key_id is not None:
+        raise AccessDenied("RequestManagedInstanceRoleToken must be signed with the node's registered key.")
+    with ctx.container.db.begin() as conn:
+        key = instances.node_key(conn, caller.instance_id)
+        node = instances.get(conn, caller.account_id, ctx.region, caller.instance_id, ctx.now)
+        if key is None or node is None or key.fingerprint != p["Fingerprint"]:
+            raise AccessDenied(f"The fingerprint does not match managed node {caller.instance_id}.")
+        role = find_role(conn, node.account_id, node.iam_role.strip("/"))
+        if role is None:
+            raise AccessDenied(f"The role {node.iam_role} of managed node {node.instance_id} does not exist.")
+        grant = SessionGrant(role.account_id, PrincipalType.ASSUMED_ROLE,
+                             f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{node.instance_id}",
+                             f"{role.entity_id}:{node.instance_id}", node.instance_id, role.arn, None, (),
+                             tags.tags_of(conn, role.account_id, EntityKind.ROLE.value, role.name), (),
+                             instance_id=node.instance_id)
+        creds = issue(conn, ctx.container.box, grant, ctx.now, TOKEN_LIFETIME)
+    return {"AccessKeyId": creds.access_key_id, "SecretAccessKey": creds.secret_access_key,
+            "SessionToken": creds.session_token, "TokenExpirationDate": creds.expiration, "UpdateKeyPair": False}
+
+
+def update_instance_information(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    if ctx.caller.instance_id != p["InstanceId"]:
+        raise AccessDenied(f"User: {ctx.caller.arn} is not authorized to perform: ssm:UpdateInstanceInformation "
+                           f"on resource: arn:aws:ssm:{ctx.region}:{ctx.account_id}:managed-instance/"
+                           f"{p['InstanceId']} because only the node itself may report for it")
+    with ctx.container.db.begin() as conn:
+        instances.heartbeat(conn, ctx.account_id, ctx.region, p["InstanceId"], p, ctx.now)
+    return {}
+
+
+def _info_out(i: ManagedInstance) -> dict[str, Any]:
+    return without_nones({
+        "InstanceId": i.instance_id, "PingStatus": i.ping_status, "LastPingDateTime": i.last_ping,
+        "AgentVersion": i.agent_version, "IsLatestVersion": False, "PlatformType": i.platform_type,
+        "PlatformName": i.platform_name, "PlatformVersion": i.platform_version, "ActivationId": i.activation_id,
+        "IamRole": i.iam_role, "RegistrationDate": i.registered_at, "ResourceType": i.resource_type,
+        "Name": i.name, "IPAddress": i.ip_address, "ComputerName": i.computer_name,
+        "SourceId": i.instance_id, "SourceType": "AWS::SSM::ManagedInstance"})
+
+
+def describe_instance_information(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    if p.get("InstanceInformationFilterList") and p.get("Filters"):
+        raise ValidationError("InstanceInformationFilterList and Filters cannot be used together.")
+    start, size = _page_start(p.get("NextToken")), p.get("MaxResults") or PAGE
+    with ctx.container.db.read() as conn:
+        fleet = instances.describe(conn, ctx.account_id, ctx.region, ctx.now)
+        tagged = [(i, ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance",
+                                                       i.instance_id)) for i in fleet]
+    found = matching(tagged, p.get("InstanceInformationFilterList") or (), p.get("Filters") or ())
+    page = found[start:start + size]
+    return without_nones({"InstanceInformationList": [_info_out(i) for i in page],
+                          "NextToken": _token(start + size) if start + size < len(found) else None})
+
+
+def deregister_managed_instance(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    with ctx.container.db.begin() as conn:
+        instances.deregister(conn, ctx.account_id, ctx.region, p["InstanceId"])
+        revoke_instance(conn, p["InstanceId"])
+    ctx.container.credentials.invalidate()
+    return {}
+
+
+def update_managed_instance_role(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    role_name = p["IamRole"].strip("/")
+    with ctx.container.db.begin() as conn:
+        if instances.get(conn, ctx.account_id, ctx.region, p["InstanceId"], ctx.now) is None:
+            raise InvalidInstanceId(f"Instance Id {p['InstanceId']} is not a registered managed node.")
+        role = find_role(conn, ctx.account_id, role_name)
+        role_arn = role.arn if role else f"arn:aws:iam::{ctx.account_id}:role/{role_name}"
+        ctx.container.authorizer.authorize_pass_role(facts(ctx), role_arn, SSM_PRINCIPAL)
+        if role is None or not trusts_service(role, SSM_PRINCIPAL):
+            raise ValidationError(f"Nonexistent role or missing ssm service principal in trust policy: {role_arn}")
+        instances.update_role(conn, ctx.account_id, ctx.region, p["InstanceId"], p["IamRole"])
+    return {}
+
+
+OPERATIONS = [
+    Operation("ssm", "RegisterManagedInstance", register_managed_instance, authenticated=False, authorized=False,
+              secret_params=frozenset({"ActivationCode"})),
+    Operation("ssm", "RequestManagedInstanceRoleToken", request_managed_instance_role_token, authorized=False),
+    Operation("ssm", "UpdateInstanceInformation", update_instance_information, resources=_instance_ref),
+    Operation("ssm", "DescribeInstanceInformation", describe_instance_information, read_only=True),
+    Operation("ssm", "DeregisterManagedInstance", deregister_managed_instance, resources=_instance_ref),
+    Operation("ssm", "UpdateManagedInstanceRole", update_managed_instance_role, resources=_instance_ref),
+]
