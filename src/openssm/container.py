@@ -5,6 +5,7 @@ Handlers reach services through `ctx.container`; nothing else constructs them.
 
 from __future__ import annotations
 
+from openssm.bus.local import LocalHub
 from openssm.clock import Clock, SystemClock
 from openssm.config import ServerConfig
 from openssm.iam.authorizer import PolicyAuthorizer
@@ -37,6 +38,7 @@ class Container:
         self.parameters = ParameterService(db, self.kms)
         self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters,
                                                                   "ManagedInstance": instances.InstanceTagTarget()})
+        self.command_hub = LocalHub()
         self.audit = AuditTrail(db, chain_key=box.derive_key(CHAIN_KEY_LABEL), default_account=config.default_account,
                                 default_region=config.default_region, render=trail_parameters)
 

@@ -1,6 +1,6 @@
 """The API sees request headers as a plain dict, repeated headers joined as SigV4 canonicalises them."""
 
-from openssm.api.app import header_map
+from openssm.api.headers import header_map
 
 
 def test_headers_become_a_dict_keyed_by_their_asgi_lower_case_names() -> None:

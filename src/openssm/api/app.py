@@ -14,25 +14,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openssm.api import instance_identity
+from openssm.api import instance_identity, mgs
 from openssm.api.auth import Authenticator, IncomingRequest
 from openssm.api.dispatch import handle_call
+from openssm.api.headers import header_map
 from openssm.api.operations import registry
 from openssm.container import Container
 from openssm.protocol.service_models import service_model
 
 _API_THREADS = 32
-
-
-def header_map(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The request's headers as a plain dict (ASGI names are lower-case); a repeated header's values are
-    joined with commas, as SigV4 canonicalises them. A dict lookup is what every request does a dozen times;
-    Starlette's Headers scans its list on each."""
-    headers: dict[str, str] = {}
-    for name, value in raw:
-        key, text = name.decode("latin-1"), value.decode("latin-1")
-        headers[key] = f"{headers[key]},{text}" if key in headers else text
-    return headers
 
 
 class ApiCalls:
@@ -49,10 +39,10 @@ class ApiCalls:
     not stall the loop.
     """
 
-    def __init__(self, container: Container, executor: ThreadPoolExecutor, rest: ASGIApp) -> None:
+    def __init__(self, container: Container, authenticator: Authenticator, executor: ThreadPoolExecutor,
+                 rest: ASGIApp) -> None:
         self._container = container
-        self._authenticator = Authenticator(container.credentials, dev_mode=container.config.dev_mode,
-                                            node_keys=container.node_key)
+        self._authenticator = authenticator
         self._executor = executor
         self._rest = rest
         self._inline_targets = _inline_targets() if container.db.is_sqlite else frozenset()
@@ -105,6 +95,8 @@ async def _read_body(receive: Receive) -> bytes:
 def create_app(container: Container) -> ASGIApp:
     # A plain executor: the store is synchronous, and anyio's thread hop cost about 15 % of throughput here.
     executor = ThreadPoolExecutor(max_workers=_API_THREADS, thread_name_prefix="api")
+    authenticator = Authenticator(container.credentials, dev_mode=container.config.dev_mode,
+                                  node_keys=container.node_key)
 
     async def health(_request: Request) -> Response:
         return Response("ok\n", media_type="text/plain")
@@ -112,6 +104,7 @@ def create_app(container: Container) -> ASGIApp:
     routes = [
         Route("/healthz", health, methods=["GET"]),
         Route(instance_identity.PATH, instance_identity.credentials_endpoint(container), methods=["POST"]),
+        *mgs.routes(container, authenticator),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -119,4 +112,4 @@ def create_app(container: Container) -> ASGIApp:
         executor.shutdown(wait=True)
         await run_in_threadpool(container.audit.close)
 
-    return ApiCalls(container, executor, Starlette(routes=routes, lifespan=lifespan))
+    return ApiCalls(container, authenticator, executor, Starlette(routes=routes, lifespan=lifespan))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from openssm.cli.agent import agent
 from openssm.cli.audit import audit
 from openssm.cli.imds import imds
 from openssm.cli.pki import pki
@@ -19,6 +20,7 @@ def cli() -> None:
 cli.add_command(server)
 cli.add_command(pki)
 cli.add_command(audit)
+cli.add_command(agent)
 cli.add_command(imds)
 
 

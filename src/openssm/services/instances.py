@@ -65,6 +65,7 @@ class NodeKey:
 
     instance_id: str
     account_id: str
+    region: str
     public_key: str
     fingerprint: str
 
@@ -99,7 +100,8 @@ def node_key(conn: Connection, instance_id: str) -> NodeKey | None:
     """The key of a registered (not deregistered) node, for its RSA-signed requests."""
     row = conn.execute(sa.select(managed_instances).where(managed_instances.c.instance_id == instance_id,
                                                           managed_instances.c.deregistered.is_(False))).first()
-    return None if row is None else NodeKey(row.instance_id, row.account_id, row.public_key, row.fingerprint)
+    return None if row is None else NodeKey(row.instance_id, row.account_id, row.region, row.public_key,
+                                                    row.fingerprint)
 
 
 def get(conn: Connection, account_id: str, region: str, instance_id: str, now: dt.datetime

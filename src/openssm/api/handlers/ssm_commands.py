@@ -1,0 +1,172 @@
+"""Run Command over JSON 1.1: SendCommand, ListCommands, ListCommandInvocations, GetCommandInvocation,
+CancelCommand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openssm.api.context import RequestContext
+from openssm.api.handlers.ssm_common import without_nones
+from openssm.api.operations import Operation, Params, ResourceRef
+from openssm.errors import ValidationError
+from openssm.services import command_documents, commands, instances
+from openssm.services.commands import Command, Invocation, InvocationDoesNotExist, NewCommand
+from openssm.services.instances import InvalidInstanceId, ManagedInstance
+
+TRUNCATED = "--output truncated--"
+STDOUT_LIMIT, STDERR_LIMIT, LIST_OUTPUT_LIMIT = 24_000, 8_000, 2_500
+MAX_INSTANCE_IDS = 50
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + TRUNCATED
+
+
+def _stamp(value: Any) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z" if value else ""
+
+
+def _targets(ctx: RequestContext, p: Params) -> list[ManagedInstance]:
+    """The managed instances a SendCommand names (InstanceIds, or Targets by ids, tag:<key> or tag-key)."""
+    ids, targets = p.get("InstanceIds") or [], p.get("Targets") or []
+    if bool(ids) == bool(targets):
+        raise ValidationError("Specify either InstanceIds or Targets, not both and not neither.")
+    if len(ids) > MAX_INSTANCE_IDS:
+        raise ValidationError(f"You can specify at most {MAX_INSTANCE_IDS} instance IDs; use Targets for more.")
+    tags = ctx.container.parameters.tags
+    with ctx.container.db.read() as conn:
+        fleet = instances.describe(conn, ctx.account_id, ctx.region, ctx.now)
+        tagged = {i.instance_id: tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", i.instance_id)
+                  for i in fleet}
+    by_id = {i.instance_id: i for i in fleet}
+    if ids:
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise InvalidInstanceId(f"Instances [{missing}] not in a valid state for account {ctx.account_id}")
+        return [by_id[i] for i in dict.fromkeys(ids)]
+    chosen = list(fleet)
+    for target in targets:
+        key, values = target["Key"], set(target.get("Values") or ())
+        if key == "InstanceIds":
+            chosen = [i for i in chosen if i.instance_id in values]
+        elif key == "tag-key":
+            chosen = [i for i in chosen if values & set(tagged[i.instance_id])]
+        elif key.startswith("tag:"):
+            chosen = [i for i in chosen if tagged[i.instance_id].get(key[4:]) in values]
+        else:
+            raise ValidationError(f"Target key {key} is not supported; use InstanceIds, tag:<key> or tag-key.")
+    return chosen
+
+
+def _send_resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
+    document = f"arn:aws:ssm:{ctx.region}::document/{p['DocumentName']}"
+    try:
+        targets = _targets(ctx, p)
+    except Exception:
+        return [ResourceRef(document)]  # the handler refuses the targets, after authorization
+    tags = ctx.container.parameters.tags
+    with ctx.container.db.read() as conn:
+        refs = [ResourceRef(i.arn, tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", i.instance_id))
+                for i in targets]
+    return [ResourceRef(document), *refs]
+
+
+def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    document = command_documents.prepare(p["DocumentName"], p.get("DocumentVersion"), p.get("Parameters") or {})
+    targets = _targets(ctx, p)
+    spec = NewCommand(document, [i.instance_id for i in targets], p.get("Targets") or [], p.get("Comment") or "",
+                      p.get("TimeoutSeconds") or 3600, p.get("MaxConcurrency") or "50", p.get("MaxErrors") or "0",
+                      p.get("OutputS3BucketName") or "", p.get("OutputS3KeyPrefix") or "",
+                      p.get("ServiceRoleArn") or "")
+    with ctx.container.db.begin() as conn:
+        command_id = commands.send(conn, ctx.account_id, ctx.region, ctx.caller.arn, spec, ctx.now)
+        command = commands.get_command(conn, ctx.account_id, ctx.region, command_id)
+    for instance in targets:
+        ctx.container.command_hub.notify(instance.instance_id)
+    return {"Command": _command_out(command)}
+
+
+def _parameters_out(parameters: Mapping[str, object]) -> dict[str, list[str]]:
+    return {k: [str(x) for x in v] if isinstance(v, list) else [str(v)] for k, v in parameters.items()}
+
+
+def _command_out(c: Command) -> dict[str, Any]:
+    return without_nones({
+        "CommandId": c.command_id, "DocumentName": c.document_name, "DocumentVersion": c.document_version,
+        "Comment": c.comment, "ExpiresAfter": c.expires_after, "Parameters": _parameters_out(c.parameters),
+        "InstanceIds": c.instance_ids, "Targets": c.targets, "RequestedDateTime": c.requested_at,
+        "Status": c.status, "StatusDetails": c.status_details, "OutputS3BucketName": c.output_bucket,
+        "OutputS3KeyPrefix": c.output_prefix, "MaxConcurrency": c.max_concurrency, "MaxErrors": c.max_errors,
+        "TargetCount": c.target_count, "CompletedCount": c.completed_count, "ErrorCount": c.error_count,
+        "DeliveryTimedOutCount": c.delivery_timed_out_count, "ServiceRole": c.service_role,
+        "TimeoutSeconds": c.timeout_seconds, "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": False},
+        "NotificationConfig": {"NotificationEvents": [], "NotificationType": ""}})
+
+
+def list_commands(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    with ctx.container.db.read() as conn:
+        if p.get("CommandId"):
+            found = [commands.get_command(conn, ctx.account_id, ctx.region, p["CommandId"])]
+        else:
+            found = commands.list_commands(conn, ctx.account_id, ctx.region, p.get("InstanceId"))
+    return {"Commands": [_command_out(c) for c in found[: p.get("MaxResults") or 50]]}
+
+
+def _invocation_out(c: Command, i: Invocation, details: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "CommandId": c.command_id, "InstanceId": i.instance_id, "Comment": c.comment,
+        "DocumentName": c.document_name, "DocumentVersion": c.document_version, "RequestedDateTime": i.requested_at,
+        "Status": i.status, "StatusDetails": i.status_details, "TraceOutput": "", "StandardOutputUrl": "",
+        "StandardErrorUrl": "", "CommandPlugins": [], "ServiceRole": c.service_role,
+        "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": False}}
+    if details:
+        out["CommandPlugins"] = [without_nones({
+            "Name": i.plugin_name, "Status": i.status, "StatusDetails": i.status_details,
+            "ResponseCode": i.response_code, "ResponseStartDateTime": i.started_at,
+            "ResponseFinishDateTime": i.ended_at, "Output": _cut(i.stdout + i.stderr, LIST_OUTPUT_LIMIT),
+            "StandardOutputUrl": "", "StandardErrorUrl": "", "OutputS3BucketName": c.output_bucket,
+            "OutputS3KeyPrefix": c.output_prefix})]
+    return out
+
+
+def list_command_invocations(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    with ctx.container.db.read() as conn:
+        found = ([commands.get_command(conn, ctx.account_id, ctx.region, p["CommandId"])] if p.get("CommandId")
+                 else commands.list_commands(conn, ctx.account_id, ctx.region, p.get("InstanceId")))
+        pairs = [(c, i) for c in found for i in commands.invocations_of(conn, c.command_id, p.get("InstanceId"))]
+    return {"CommandInvocations": [_invocation_out(c, i, bool(p.get("Details"))) for c, i in pairs]}
+
+
+def get_command_invocation(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    with ctx.container.db.read() as conn:
+        command = commands.get_command(conn, ctx.account_id, ctx.region, p["CommandId"])
+        found = commands.invocations_of(conn, command.command_id, p["InstanceId"])
+    if not found:
+        raise InvocationDoesNotExist()
+    i = found[0]
+    elapsed = (i.ended_at - i.started_at).total_seconds() if i.ended_at and i.started_at else None
+    return without_nones({
+        "CommandId": command.command_id, "InstanceId": i.instance_id, "Comment": command.comment,
+        "DocumentName": command.document_name, "DocumentVersion": command.document_version,
+        "PluginName": i.plugin_name, "ResponseCode": i.response_code, "ExecutionStartDateTime": _stamp(i.started_at),
+        "ExecutionElapsedTime": f"PT{elapsed:.3f}S" if elapsed is not None else "",
+        "ExecutionEndDateTime": _stamp(i.ended_at), "Status": i.status, "StatusDetails": i.status_details,
+        "StandardOutputContent": _cut(i.stdout, STDOUT_LIMIT), "StandardOutputUrl": "",
+        "StandardErrorContent": _cut(i.stderr, STDERR_LIMIT), "StandardErrorUrl": "",
+        "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": False}})
+
+
+def cancel_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    with ctx.container.db.begin() as conn:
+        commands.cancel(conn, ctx.account_id, ctx.region, p["CommandId"], p.get("InstanceIds") or [], ctx.now)
+    return {}
+
+
+OPERATIONS = [
+    Operation("ssm", "SendCommand", send_command, resources=_send_resources),
+    Operation("ssm", "ListCommands", list_commands, read_only=True),
+    Operation("ssm", "ListCommandInvocations", list_command_invocations, read_only=True),
+    Operation("ssm", "GetCommandInvocation", get_command_invocation, read_only=True),
+    Operation("ssm", "CancelCommand", cancel_command),
+]

@@ -1,0 +1,153 @@
+"""The MGS control channel (ssmmessages, DESIGN §3–4): `POST /v1/control-channel/<instanceId>` (SigV4 with
+the node's own credentials) answers a token; the WebSocket `/v1/control-channel/<instanceId>` opens with it
+and then carries Run Command jobs to the node and its replies back.
+
+The token binds the instance and expires with the node's credentials' typical lifetime; it is an HMAC
+under a key derived from the master key, so any replica can check it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from openssm.api.auth import Authenticator, IncomingRequest
+from openssm.api.headers import header_map
+from openssm.container import Container
+from openssm.errors import AwsError
+from openssm.protocol import mgs
+from openssm.protocol.agent_message import AgentMessage, AgentMessageError
+from openssm.services import commands, instances
+
+log = logging.getLogger(__name__)
+TOKEN_LIFETIME = dt.timedelta(hours=1)
+POLL_SECONDS = 1.0
+TOKEN_KEY_LABEL = b"openssm/mgs-token"
+
+
+class ChannelTokens:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def issue(self, instance_id: str, now: dt.datetime) -> str:
+        expiry = str(int((now + TOKEN_LIFETIME).timestamp()))
+        body = f"{instance_id}|{expiry}"
+        mac = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+        return base64.urlsafe_b64encode(f"{body}|{mac}".encode()).decode()
+
+    def valid(self, token: str, instance_id: str, now: dt.datetime) -> bool:
+        try:
+            body, _, mac = base64.urlsafe_b64decode(token.encode()).decode().rpartition("|")
+            owner, _, expiry = body.partition("|")
+            good = hmac.compare_digest(mac, hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest())
+            return good and owner == instance_id and int(expiry) > now.timestamp()
+        except (ValueError, UnicodeDecodeError):
+            return False
+
+
+def routes(container: Container, authenticator: Authenticator) -> list[Route | WebSocketRoute]:
+    tokens = ChannelTokens(container.box.derive_key(TOKEN_KEY_LABEL))
+
+    async def create_control_channel(request: Request) -> Response:
+        instance_id = request.path_params["instance_id"]
+        incoming = IncomingRequest(request.method, request.url.path, request.url.query,
+                                   header_map(request.scope["headers"]), await request.body())
+        now = container.clock.now()
+        try:
+            info = authenticator.signature_scope(incoming)
+            authed = await run_in_threadpool(authenticator.authenticate, incoming, info, "json", now, "ssmmessages")
+        except AwsError as err:
+            return Response(f'{{"message":"{err.message}"}}', status_code=err.status, media_type="application/json")
+        if authed.caller.instance_id != instance_id:
+            return Response('{"message":"Forbidden"}', status_code=403, media_type="application/json")
+        return Response(mgs.create_channel_response(tokens.issue(instance_id, now)), status_code=201,
+                        media_type="application/xml")
+
+    async def control_channel(websocket: WebSocket) -> None:
+        instance_id = websocket.path_params["instance_id"]
+        await websocket.accept()
+        try:
+            opened = mgs.OpenControlChannel.decode(await asyncio.wait_for(websocket.receive_text(), 30))
+        except (TimeoutError, AgentMessageError, WebSocketDisconnect, KeyError):
+            await websocket.close(1008)
+            return
+        if not tokens.valid(opened.token, instance_id, container.clock.now()):
+            await websocket.close(1008, "invalid token")
+            return
+        await ControlChannel(container, websocket, instance_id).run()
+
+    return [Route("/v1/control-channel/{instance_id}", create_control_channel, methods=["POST"]),
+            WebSocketRoute("/v1/control-channel/{instance_id}", control_channel)]
+
+
+class ControlChannel:
+    """One node's open channel: sends each job it is owed once per connection, records its replies."""
+
+    def __init__(self, container: Container, websocket: WebSocket, instance_id: str) -> None:
+        self._container = container
+        self._ws = websocket
+        self._instance_id = instance_id
+        self._sent: set[str] = set()
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        hub = self._container.command_hub
+        hub.register(self._instance_id, asyncio.get_running_loop(), self._wake)
+        deliver = asyncio.create_task(self._deliver())
+        try:
+            while True:
+                data = await self._ws.receive_bytes()
+                await self._handle(AgentMessage.decode(data))
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        except AgentMessageError as err:
+            log.warning("control channel of %s: %s", self._instance_id, err)
+        finally:
+            deliver.cancel()
+            hub.unregister(self._instance_id, self._wake)
+
+    async def _deliver(self) -> None:
+        while True:
+            jobs = await run_in_threadpool(self._owed)
+            for job in jobs:
+                if job.job_id not in self._sent:
+                    self._sent.add(job.job_id)
+                    await self._ws.send_bytes(job.message(_now_ms()).encode())
+            try:
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    def _owed(self) -> list[mgs.AgentJob]:
+        node, now = self._instance_id, self._container.clock.now()
+        with self._container.db.begin() as conn:
+            row = instances.node_key(conn, node)
+            if row is not None:
+                instances.mark_seen(conn, row.account_id, row.region, node, now)
+            return commands.jobs_owed(conn, node, now)
+
+    async def _handle(self, message: AgentMessage) -> None:
+        if message.message_type != mgs.ControlType.JOB_REPLY:
+            return  # agent_job_ack and anything newer: nothing to record
+        reply = mgs.JobReply.decode(message)
+        await run_in_threadpool(self._record, reply)
+        await self._ws.send_bytes(mgs.reply_ack(reply.job_id, message, _now_ms()).encode())
+
+    def _record(self, reply: mgs.JobReply) -> None:
+        with self._container.db.begin() as conn:
+            commands.apply_reply(conn, self._instance_id, reply, self._container.clock.now())
+
+
+def _now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)

@@ -1,0 +1,220 @@
+"""Run Command's state: commands, their per-instance invocations, delivery and the agents' replies.
+
+An invocation is Pending until its job is sent on the node's control channel, InProgress from then (AWS
+answers InProgress once delivered), and ends Success, Failed, TimedOut (ExecutionTimedOut or
+DeliveryTimedOut), Cancelled or Undeliverable. A job stays owed to the node until its final reply arrives:
+a node that reconnects is sent it again, and its agent's record of what it ran keeps it from running twice.
+The full output is kept; the API cuts it as AWS does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from openssm.errors import AwsError
+from openssm.protocol.mgs import AgentJob, JobReply, send_command_payload
+from openssm.services.command_documents import CommandDocument
+from openssm.store.tables.commands import commands, invocations
+
+FINAL = {"Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated"}
+ERRORS = {"Failed", "TimedOut"}
+_REPLY_STATUS = {"Success": ("Success", "Success"), "Failed": ("Failed", "Failed"),
+                 "TimedOut": ("TimedOut", "ExecutionTimedOut"), "Cancelled": ("Cancelled", "Cancelled"),
+                 "InProgress": ("InProgress", "InProgress")}
+
+
+class InvalidCommandId(AwsError):
+    code = "InvalidCommandId"
+
+
+class InvocationDoesNotExist(AwsError):
+    code = "InvocationDoesNotExist"
+
+
+@dataclass(frozen=True)
+class NewCommand:
+    document: CommandDocument
+    instance_ids: Sequence[str]
+    targets: Sequence[dict[str, object]]
+    comment: str = ""
+    timeout_seconds: int = 3600
+    max_concurrency: str = "50"
+    max_errors: str = "0"
+    output_bucket: str = ""
+    output_prefix: str = ""
+    service_role: str = ""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    command_id: str
+    instance_id: str
+    status: str
+    status_details: str
+    requested_at: dt.datetime
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    response_code: int
+    plugin_name: str
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Command:
+    command_id: str
+    document_name: str
+    document_version: str
+    parameters: dict[str, object]
+    instance_ids: list[str]
+    targets: list[dict[str, object]]
+    comment: str
+    requested_at: dt.datetime
+    expires_after: dt.datetime
+    timeout_seconds: int
+    max_concurrency: str
+    max_errors: str
+    output_bucket: str
+    output_prefix: str
+    service_role: str
+    status: str
+    status_details: str
+    target_count: int
+    completed_count: int
+    error_count: int
+    delivery_timed_out_count: int
+
+
+def send(conn: Connection, account_id: str, region: str, requested_by: str, spec: NewCommand,
+         now: dt.datetime) -> str:
+    command_id = str(uuid.uuid4())
+    conn.execute(sa.insert(commands).values(
+        command_id=command_id, account_id=account_id, region=region, document_name=spec.document.name,
+        document_version="1", document_content=json.dumps(spec.document.content),
+        parameters=json.dumps(spec.document.parameters), instance_ids=json.dumps(list(spec.instance_ids)),
+        targets=json.dumps(list(spec.targets)), comment=spec.comment, requested_at=now, requested_by=requested_by,
+        timeout_seconds=spec.timeout_seconds, max_concurrency=spec.max_concurrency, max_errors=spec.max_errors,
+        output_bucket=spec.output_bucket, output_prefix=spec.output_prefix, service_role=spec.service_role,
+        cancelled=False))
+    if spec.instance_ids:
+        conn.execute(sa.insert(invocations), [dict(
+            command_id=command_id, instance_id=i, account_id=account_id, region=region, status="Pending",
+            status_details="Pending", requested_at=now, response_code=-1,
+            plugin_name=spec.document.platform_action.split(":")[1], stdout="", stderr="")
+            for i in spec.instance_ids])
+    return command_id
+
+
+def jobs_owed(conn: Connection, instance_id: str, now: dt.datetime) -> list[AgentJob]:
+    """The jobs the node has not answered finally (sent again after a reconnect); marks them delivered."""
+    rows = conn.execute(sa.select(commands, invocations.c.status).join(
+        invocations, invocations.c.command_id == commands.c.command_id).where(
+        invocations.c.instance_id == instance_id, invocations.c.status.in_(["Pending", "InProgress"]),
+        commands.c.cancelled.is_(False)).order_by(commands.c.requested_at)).all()
+    jobs = [AgentJob(r.command_id, send_command_payload(
+        r.command_id, r.document_name, json.loads(r.document_content), json.loads(r.parameters),
+        output_bucket=r.output_bucket, output_prefix=r.output_prefix)) for r in rows]
+    pending = [r.command_id for r in rows if r.status == "Pending"]
+    if pending:
+        conn.execute(sa.update(invocations).where(invocations.c.instance_id == instance_id,
+                                                  invocations.c.command_id.in_(pending))
+                     .values(status="InProgress", status_details="InProgress", delivered_at=now))
+    return jobs
+
+
+def apply_reply(conn: Connection, instance_id: str, reply: JobReply, now: dt.datetime) -> None:
+    """Record what the agent reported; a reply for a finished invocation changes nothing."""
+    status, details = _REPLY_STATUS.get(reply.document_status, ("Failed", "Failed"))
+    plugin = reply.plugins[0] if reply.plugins else None
+    values: dict[str, object] = {"status": status, "status_details": details}
+    if plugin is not None:
+        values.update(stdout=plugin.standard_output, stderr=plugin.standard_error, response_code=plugin.code,
+                      started_at=_parse(plugin.start) or now)
+    if status in FINAL:
+        values["ended_at"] = _parse(plugin.end) if plugin and plugin.end else now
+    conn.execute(sa.update(invocations).where(
+        invocations.c.command_id == reply.job_id, invocations.c.instance_id == instance_id,
+        invocations.c.status.not_in(list(FINAL))).values(values))
+
+
+def get_command(conn: Connection, account_id: str, region: str, command_id: str) -> Command:
+    row = conn.execute(sa.select(commands).where(commands.c.command_id == command_id,
+                                                 commands.c.account_id == account_id,
+                                                 commands.c.region == region)).first()
+    if row is None:
+        raise InvalidCommandId()
+    return _command(row, invocations_of(conn, command_id))
+
+
+def list_commands(conn: Connection, account_id: str, region: str, instance_id: str | None = None) -> list[Command]:
+    query = sa.select(commands).where(commands.c.account_id == account_id, commands.c.region == region)
+    if instance_id:
+        query = query.where(commands.c.command_id.in_(
+            sa.select(invocations.c.command_id).where(invocations.c.instance_id == instance_id)))
+    rows = conn.execute(query.order_by(commands.c.requested_at.desc())).all()
+    return [_command(r, invocations_of(conn, r.command_id)) for r in rows]
+
+
+def invocations_of(conn: Connection, command_id: str, instance_id: str | None = None) -> list[Invocation]:
+    query = sa.select(invocations).where(invocations.c.command_id == command_id)
+    if instance_id:
+        query = query.where(invocations.c.instance_id == instance_id)
+    return [Invocation(r.command_id, r.instance_id, r.status, r.status_details, r.requested_at, r.started_at,
+                       r.ended_at, r.response_code, r.plugin_name, r.stdout, r.stderr)
+            for r in conn.execute(query.order_by(invocations.c.instance_id))]
+
+
+def cancel(conn: Connection, account_id: str, region: str, command_id: str, instance_ids: Sequence[str],
+           now: dt.datetime) -> None:
+    """Invocations not yet finished become Cancelled (running ones are stopped on their node's next job)."""
+    get_command(conn, account_id, region, command_id)
+    query = sa.update(invocations).where(invocations.c.command_id == command_id,
+                                         invocations.c.status.not_in(list(FINAL)))
+    if instance_ids:
+        query = query.where(invocations.c.instance_id.in_(list(instance_ids)))
+    conn.execute(query.values(status="Cancelled", status_details="Cancelled", ended_at=now))
+    if not instance_ids:
+        conn.execute(sa.update(commands).where(commands.c.command_id == command_id).values(cancelled=True))
+
+
+def _parse(stamp: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    except ValueError:
+        return None
+
+
+def _status(invs: Sequence[Invocation]) -> tuple[str, str, int, int, int]:
+    """AWS's command-level Status and StatusDetails and its counts, from the invocations."""
+    done = [i for i in invs if i.status in FINAL]
+    errors = [i for i in done if i.status in ERRORS]
+    timed_out = [i for i in done if i.status_details == "DeliveryTimedOut"]
+    if not invs:
+        return "Success", "Success", 0, 0, 0
+    if len(done) < len(invs):
+        state = "Pending" if all(i.status == "Pending" for i in invs) else "InProgress"
+        return state, state, len(done), len(errors), len(timed_out)
+    statuses = {i.status for i in invs}
+    if statuses == {"Success"}:
+        return "Success", "Success", len(done), 0, 0
+    if statuses == {"Cancelled"}:
+        return "Cancelled", "Cancelled", len(done), 0, 0
+    if errors or timed_out:
+        return "Failed", "Failed", len(done), len(errors), len(timed_out)
+    return "Success", "CompletedWithErrors", len(done), len(errors), len(timed_out)
+
+
+def _command(r: sa.Row[tuple[object, ...]], invs: Sequence[Invocation]) -> Command:
+    status, details, completed, errors, timed_out = _status(invs)
+    return Command(r.command_id, r.document_name, r.document_version, json.loads(r.parameters),
+                   json.loads(r.instance_ids), json.loads(r.targets), r.comment, r.requested_at,
+                   r.requested_at + dt.timedelta(seconds=r.timeout_seconds), r.timeout_seconds, r.max_concurrency,
+                   r.max_errors, r.output_bucket, r.output_prefix, r.service_role, status, details, len(invs),
+                   completed, errors, timed_out)

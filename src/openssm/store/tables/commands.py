@@ -1,0 +1,51 @@
+"""Run Command: one row per command, one per (command, instance) invocation with its full output."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, ForeignKeyConstraint, Integer, String, Table, Text
+
+from openssm.store.metadata import UtcDateTime, metadata
+
+commands = Table(
+    "ssm_commands",
+    metadata,
+    Column("command_id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False, index=True),
+    Column("region", String(32), nullable=False),
+    Column("document_name", String(128), nullable=False),
+    Column("document_version", String(16), nullable=False),
+    Column("document_content", Text, nullable=False),
+    Column("parameters", Text, nullable=False),
+    Column("instance_ids", Text, nullable=False),
+    Column("targets", Text, nullable=False),
+    Column("comment", String(100), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("requested_by", String(2048), nullable=False),
+    Column("timeout_seconds", Integer, nullable=False),
+    Column("max_concurrency", String(7), nullable=False),
+    Column("max_errors", String(7), nullable=False),
+    Column("output_bucket", String(63), nullable=False),
+    Column("output_prefix", String(500), nullable=False),
+    Column("service_role", String(2048), nullable=False),
+    Column("cancelled", Boolean, nullable=False),
+)
+
+invocations = Table(
+    "ssm_command_invocations",
+    metadata,
+    Column("command_id", String(36), primary_key=True),
+    Column("instance_id", String(20), primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_details", String(32), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("delivered_at", UtcDateTime()),
+    Column("started_at", UtcDateTime()),
+    Column("ended_at", UtcDateTime()),
+    Column("response_code", Integer, nullable=False),
+    Column("plugin_name", String(128), nullable=False),
+    Column("stdout", Text, nullable=False),
+    Column("stderr", Text, nullable=False),
+    ForeignKeyConstraint(["command_id"], ["ssm_commands.command_id"], ondelete="CASCADE"),
+)

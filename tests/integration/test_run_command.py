@@ -1,0 +1,125 @@
+"""Run Command end to end: a real server, real `openssm agent` processes enrolled by activation and holding
+their own control channels, driven by boto3 and the aws CLI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support.agents import AgentProcess, wait_invocation
+from tests.support.iam import allow, user_with_policy
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture
+def agent(server: ServerProcess, tmp_path: Path) -> Iterator[AgentProcess]:
+    running = AgentProcess(server, tmp_path / "agent").register().start()
+    running.wait_online()
+    yield running
+    running.stop()
+
+
+def send(server: ServerProcess, commands: list[str], **extra: object) -> str:
+    target = extra.pop("instance_ids", None)
+    sent = server.client("ssm").send_command(DocumentName="AWS-RunShellScript", Parameters={"commands": commands},
+                                             **({"InstanceIds": target} if target else {}), **extra)
+    return str(sent["Command"]["CommandId"])
+
+
+def test_a_command_runs_on_the_node_and_its_output_comes_back(server: ServerProcess, agent: AgentProcess) -> None:
+    command_id = send(server, ["echo hello-from-node", "uname -s"], instance_ids=[agent.instance_id],
+                      Comment="smoke")
+    result = wait_invocation(server, command_id, agent.instance_id)
+    assert (result["Status"], result["StatusDetails"], result["ResponseCode"]) == ("Success", "Success", 0)
+    assert result["StandardOutputContent"] == "hello-from-node\nLinux\n"
+    assert result["PluginName"] == "runShellScript" and result["Comment"] == "smoke"
+    listed = server.client("ssm").list_commands(CommandId=command_id)["Commands"][0]
+    assert (listed["Status"], listed["TargetCount"], listed["CompletedCount"], listed["ErrorCount"]) == (
+        "Success", 1, 1, 0)
+    assert listed["Parameters"]["commands"] == ["echo hello-from-node", "uname -s"]
+
+
+def test_a_failing_command_reports_its_exit_code_and_stderr(server: ServerProcess, agent: AgentProcess) -> None:
+    command_id = send(server, ["echo oops >&2", "exit 3"], instance_ids=[agent.instance_id])
+    result = wait_invocation(server, command_id, agent.instance_id)
+    assert (result["Status"], result["ResponseCode"], result["StandardErrorContent"]) == ("Failed", 3, "oops\n")
+    listed = server.client("ssm").list_commands(CommandId=command_id)["Commands"][0]
+    assert (listed["Status"], listed["ErrorCount"]) == ("Failed", 1)
+
+
+def test_commands_reach_nodes_by_tag_and_long_output_is_cut_as_aws_cuts_it(
+        server: ServerProcess, agent: AgentProcess) -> None:
+    ssm = server.client("ssm")
+    ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=agent.instance_id,
+                             Tags=[{"Key": "role", "Value": "web"}])
+    sent = ssm.send_command(DocumentName="AWS-RunShellScript", Targets=[{"Key": "tag:role", "Values": ["web"]}],
+                            Parameters={"commands": ["head -c 30000 /dev/zero | tr '\\0' x"]})["Command"]
+    assert sent["InstanceIds"] == [agent.instance_id] and sent["TargetCount"] == 1
+    result = wait_invocation(server, sent["CommandId"], agent.instance_id)
+    assert result["StandardOutputContent"] == "x" * 24000 + "--output truncated--"
+    details = ssm.list_command_invocations(CommandId=sent["CommandId"], Details=True)["CommandInvocations"][0]
+    assert details["CommandPlugins"][0]["Output"] == "x" * 2500 + "--output truncated--"
+
+
+def test_a_command_sent_while_the_node_is_away_is_delivered_when_it_returns(
+        server: ServerProcess, agent: AgentProcess) -> None:
+    agent.stop()
+    command_id = send(server, ["echo late"], instance_ids=[agent.instance_id])
+    time.sleep(1)
+    assert server.client("ssm").get_command_invocation(CommandId=command_id, InstanceId=agent.instance_id)[
+        "Status"] == "Pending"
+    agent.start()
+    assert wait_invocation(server, command_id, agent.instance_id)["StandardOutputContent"] == "late\n"
+
+
+def test_an_agent_killed_mid_command_never_runs_it_twice(
+        server: ServerProcess, agent: AgentProcess, tmp_path: Path) -> None:
+    marker = tmp_path / "runs"
+    command_id = send(server, ["sleep 3", f"echo ran >> {marker}"], instance_ids=[agent.instance_id])
+    wait_invocation(server, command_id, agent.instance_id, final=False)
+    time.sleep(1)
+    agent.stop(kill=True)
+    agent.start()
+    result = wait_invocation(server, command_id, agent.instance_id)
+    time.sleep(3)  # the first run's shell, in its own process group, outlives the killed agent and finishes
+    assert marker.read_text() == "ran\n"
+    assert result["Status"] == "Failed"
+
+
+def test_the_aws_cli_sends_and_reads_a_command(server: ServerProcess, agent: AgentProcess) -> None:
+    sent = server.aws_json("ssm", "send-command", "--document-name", "AWS-RunShellScript", "--instance-ids",
+                           agent.instance_id, "--parameters", 'commands=["echo via-cli"]')["Command"]
+    wait_invocation(server, sent["CommandId"], agent.instance_id)
+    got = server.aws_json("ssm", "get-command-invocation", "--command-id", sent["CommandId"], "--instance-id",
+                          agent.instance_id)
+    assert got["StandardOutputContent"] == "via-cli\n" and got["Status"] == "Success"
+
+
+def test_bad_documents_parameters_targets_and_a_denied_user_get_aws_errors(
+        server: ServerProcess, agent: AgentProcess) -> None:
+    ssm = server.client("ssm")
+    cases = [
+        (dict(DocumentName="No-Such-Doc", InstanceIds=[agent.instance_id]), "InvalidDocument"),
+        (dict(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id], Parameters={"commandz": ["x"]}),
+         "InvalidParameters"),
+        (dict(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id],
+              Parameters={"commands": ["x"], "executionTimeout": ["0"]}), "InvalidParameters"),
+        (dict(DocumentName="AWS-RunShellScript", InstanceIds=["mi-00000000000000000"],
+              Parameters={"commands": ["x"]}), "InvalidInstanceId"),
+    ]
+    for kwargs, code in cases:
+        with pytest.raises(ClientError) as err:
+            ssm.send_command(**kwargs)
+        assert err.value.response["Error"]["Code"] == code, kwargs
+    with pytest.raises(ClientError) as err:
+        ssm.get_command_invocation(CommandId="11111111-2222-3333-4444-555555555555", InstanceId=agent.instance_id)
+    assert err.value.response["Error"]["Code"] == "InvalidCommandId"
+    _, reader = user_with_policy(server, allow("ssm:List*"))
+    with pytest.raises(ClientError) as err:
+        server.client("ssm", reader).send_command(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id],
+                                                  Parameters={"commands": ["id"]})
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -1,0 +1,81 @@
+"""Real `openssm agent` processes for integration tests: registered with a fresh activation, each with its
+own state directory, run in the foreground and stopped (or killed) by the test."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.support.server import ServerProcess
+
+SSM_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def node_role(server: ServerProcess, name: str = "AgentNodes") -> str:
+    iam = server.client("iam")
+    if name not in {r["RoleName"] for r in iam.list_roles()["Roles"]}:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(SSM_TRUST))
+        iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+    return name
+
+
+class AgentProcess:
+    def __init__(self, server: ServerProcess, state_dir: Path) -> None:
+        self.server = server
+        self.state_dir = state_dir
+        self.instance_id = ""
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = state_dir.parent / f"{state_dir.name}-agent.log"
+
+    def register(self, role: str | None = None) -> AgentProcess:
+        created = self.server.client("ssm").create_activation(IamRole=role or node_role(self.server))
+        out = subprocess.run([sys.executable, "-m", "openssm", "agent", "register", "--code",
+                              created["ActivationCode"], "--id", created["ActivationId"], "--region",
+                              self.server.region, "--endpoint", self.server.endpoint, "--state-dir",
+                              str(self.state_dir)], capture_output=True, text=True, check=True)
+        self.instance_id = out.stdout.split()[-1]
+        return self
+
+    def start(self) -> AgentProcess:
+        log = open(self.log, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
+        self.proc = subprocess.Popen([sys.executable, "-m", "openssm", "agent", "run", "--state-dir",
+                                      str(self.state_dir), "--heartbeat-seconds", "5"],
+                                     stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_online(self, timeout: float = 30) -> None:
+        ssm = self.server.client("ssm")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = ssm.describe_instance_information(
+                Filters=[{"Key": "InstanceIds", "Values": [self.instance_id]}])["InstanceInformationList"]
+            if info and info[0]["PingStatus"] == "Online":
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"agent {self.instance_id} not online; log:\n{self.log.read_text()}")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+def wait_invocation(server: ServerProcess, command_id: str, instance_id: str, timeout: float = 60,
+                    final: bool = True) -> dict[str, Any]:
+    """The invocation once it is final (or, with final=False, once it has left Pending)."""
+    ssm = server.client("ssm")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = ssm.list_command_invocations(CommandId=command_id, InstanceId=instance_id)["CommandInvocations"]
+        status = found[0]["Status"] if found else "Pending"
+        if (final and status not in ("Pending", "InProgress", "Delayed")) or (not final and status != "Pending"):
+            return dict(ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id))
+        time.sleep(0.2)
+    raise AssertionError(f"command {command_id} on {instance_id} still {status}")
