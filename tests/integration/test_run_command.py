@@ -123,3 +123,24 @@ def test_bad_documents_parameters_targets_and_a_denied_user_get_aws_errors(
         server.client("ssm", reader).send_command(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id],
                                                   Parameters={"commands": ["id"]})
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_max_concurrency_1_runs_on_two_real_nodes_one_after_the_other(
+        server: ServerProcess, agent: AgentProcess, tmp_path: Path) -> None:
+    other = AgentProcess(server, tmp_path / "agent-2").register().start()
+    try:
+        other.wait_online()
+        log = tmp_path / "timeline"
+        sent = server.client("ssm").send_command(
+            DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id, other.instance_id],
+            MaxConcurrency="1", Parameters={"commands": [f"echo start $(date +%s.%N) >> {log}", "sleep 1",
+                                                         f"echo end $(date +%s.%N) >> {log}"]})["Command"]
+        for node in (agent, other):
+            assert wait_invocation(server, sent["CommandId"], node.instance_id)["Status"] == "Success"
+        events = [line.split() for line in log.read_text().splitlines()]
+        assert [kind for kind, _ in events] == ["start", "end", "start", "end"]
+        assert float(events[1][1]) <= float(events[2][1])
+        listed = server.client("ssm").list_commands(CommandId=sent["CommandId"])["Commands"][0]
+        assert (listed["Status"], listed["CompletedCount"], listed["MaxConcurrency"]) == ("Success", 2, "1")
+    finally:
+        other.stop()

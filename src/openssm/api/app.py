@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,8 +22,10 @@ from openssm.api.headers import header_map
 from openssm.api.operations import registry
 from openssm.container import Container
 from openssm.protocol.service_models import service_model
+from openssm.services import commands
 
 _API_THREADS = 32
+log = logging.getLogger(__name__)
 
 
 class ApiCalls:
@@ -92,6 +95,20 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+async def _expire_undelivered(container: Container, every: float = 1.0) -> None:
+    """Commands not delivered within their TimeoutSeconds become DeliveryTimedOut, node online or not."""
+    def sweep() -> None:
+        with container.db.begin() as conn:
+            commands.expire_undelivered(conn, container.clock.now())
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(sweep)
+        except Exception:
+            log.exception("expiring undelivered commands failed")
+
+
 def create_app(container: Container) -> ASGIApp:
     # A plain executor: the store is synchronous, and anyio's thread hop cost about 15 % of throughput here.
     executor = ThreadPoolExecutor(max_workers=_API_THREADS, thread_name_prefix="api")
@@ -108,7 +125,9 @@ def create_app(container: Container) -> ASGIApp:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_expire_undelivered(container))
         yield
+        sweeper.cancel()
         executor.shutdown(wait=True)
         await run_in_threadpool(container.audit.close)
 

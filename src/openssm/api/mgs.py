@@ -147,6 +147,9 @@ class ControlChannel:
     def _record(self, reply: mgs.JobReply) -> None:
         with self._container.db.begin() as conn:
             commands.apply_reply(conn, self._instance_id, reply, self._container.clock.now())
+            waiting = commands.waiting_instances(conn, reply.job_id)
+        for instance_id in waiting:  # a finished invocation may free a MaxConcurrency slot
+            self._container.command_hub.notify(instance_id)
 
 
 def _now_ms() -> int:

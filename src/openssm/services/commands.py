@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from openssm.errors import AwsError
 from openssm.protocol.mgs import AgentJob, JobReply, send_command_payload
+from openssm.services import commands_rate_control as rate_control
 from openssm.services.command_documents import CommandDocument
 from openssm.store.tables.commands import commands, invocations
 
@@ -113,20 +114,64 @@ def send(conn: Connection, account_id: str, region: str, requested_by: str, spec
 
 
 def jobs_owed(conn: Connection, instance_id: str, now: dt.datetime) -> list[AgentJob]:
-    """The jobs the node has not answered finally (sent again after a reconnect); marks them delivered."""
+    """The jobs the node is owed: those delivered but not finally answered (sent again after a reconnect),
+    and those pending that the command's rate controls let start now, which become InProgress."""
     rows = conn.execute(sa.select(commands, invocations.c.status).join(
         invocations, invocations.c.command_id == commands.c.command_id).where(
         invocations.c.instance_id == instance_id, invocations.c.status.in_(["Pending", "InProgress"]),
         commands.c.cancelled.is_(False)).order_by(commands.c.requested_at)).all()
-    jobs = [AgentJob(r.command_id, send_command_payload(
+    owed = [r for r in rows if r.status == "InProgress" or _may_start(conn, r, instance_id, now)]
+    return [AgentJob(r.command_id, send_command_payload(
         r.command_id, r.document_name, json.loads(r.document_content), json.loads(r.parameters),
-        output_bucket=r.output_bucket, output_prefix=r.output_prefix)) for r in rows]
-    pending = [r.command_id for r in rows if r.status == "Pending"]
-    if pending:
-        conn.execute(sa.update(invocations).where(invocations.c.instance_id == instance_id,
-                                                  invocations.c.command_id.in_(pending))
-                     .values(status="InProgress", status_details="InProgress", delivered_at=now))
-    return jobs
+        output_bucket=r.output_bucket, output_prefix=r.output_prefix)) for r in owed]
+
+
+def _may_start(conn: Connection, command: sa.Row[tuple[object, ...]], instance_id: str, now: dt.datetime) -> bool:
+    """Start this node's invocation if MaxConcurrency allows; past MaxErrors, cancel what was not sent."""
+    # Serializes deliveries of one command across channels, workers and replicas (SQLite: the write lock).
+    conn.execute(sa.select(commands.c.command_id).where(commands.c.command_id == command.command_id)
+                 .with_for_update())
+    counts: dict[str, int] = {str(status): int(n) for status, n in conn.execute(
+        sa.select(invocations.c.status, sa.func.count()).where(invocations.c.command_id == command.command_id)
+        .group_by(invocations.c.status))}
+    targets = sum(counts.values())
+    errors = counts.get("Failed", 0) + counts.get("TimedOut", 0)
+    if rate_control.stopped(errors, rate_control.error_threshold(command.max_errors, targets)):
+        conn.execute(sa.update(invocations).where(invocations.c.command_id == command.command_id,
+                                                  invocations.c.status == "Pending")
+                     .values(status="Cancelled", status_details="Cancelled", ended_at=now))
+        return False
+    if counts.get("InProgress", 0) >= rate_control.concurrency(command.max_concurrency, targets):
+        return False
+    conn.execute(sa.update(invocations).where(invocations.c.command_id == command.command_id,
+                                              invocations.c.instance_id == instance_id)
+                 .values(status="InProgress", status_details="InProgress", delivered_at=now))
+    return True
+
+
+def expire_undelivered(conn: Connection, now: dt.datetime) -> list[str]:
+    """Invocations still Pending when their command's TimeoutSeconds ran out: DeliveryTimedOut. Answers the
+    command ids touched."""
+    late = conn.execute(sa.select(invocations.c.command_id, invocations.c.instance_id).join(
+        commands, commands.c.command_id == invocations.c.command_id).where(
+        invocations.c.status == "Pending")).all()
+    expired = []
+    for command_id, instance_id in late:
+        row = conn.execute(sa.select(commands.c.requested_at, commands.c.timeout_seconds).where(
+            commands.c.command_id == command_id)).one()
+        if now >= row.requested_at + dt.timedelta(seconds=row.timeout_seconds):
+            conn.execute(sa.update(invocations).where(
+                invocations.c.command_id == command_id, invocations.c.instance_id == instance_id,
+                invocations.c.status == "Pending").values(status="TimedOut", status_details="DeliveryTimedOut",
+                                                          ended_at=now))
+            expired.append(command_id)
+    return expired
+
+
+def waiting_instances(conn: Connection, command_id: str) -> list[str]:
+    """Nodes with an invocation of this command not yet sent (to wake when a slot frees up)."""
+    return [r.instance_id for r in conn.execute(sa.select(invocations.c.instance_id).where(
+        invocations.c.command_id == command_id, invocations.c.status == "Pending"))]
 
 
 def apply_reply(conn: Connection, instance_id: str, reply: JobReply, now: dt.datetime) -> None:
@@ -194,7 +239,7 @@ def _parse(stamp: str) -> dt.datetime | None:
 def _status(invs: Sequence[Invocation]) -> tuple[str, str, int, int, int]:
     """AWS's command-level Status and StatusDetails and its counts, from the invocations."""
     done = [i for i in invs if i.status in FINAL]
-    errors = [i for i in done if i.status in ERRORS]
+    errors = [i for i in done if i.status in ERRORS and i.status_details != "DeliveryTimedOut"]
     timed_out = [i for i in done if i.status_details == "DeliveryTimedOut"]
     if not invs:
         return "Success", "Success", 0, 0, 0

@@ -1,0 +1,100 @@
+"""Run Command's rate controls and delivery timeout on the store, with a fake clock and no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection
+
+from openssm.errors import ValidationError
+from openssm.protocol.mgs import JobReply, PluginResult
+from openssm.services import command_documents, commands
+from openssm.services import commands_rate_control as rate
+from openssm.services.commands import NewCommand
+from openssm.store.db import open_database
+
+NOW = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
+NODES = ["mi-00000000000000001", "mi-00000000000000002", "mi-00000000000000003"]
+
+
+@pytest.fixture
+def conn() -> Iterator[Connection]:
+    with open_database("sqlite://").begin() as connection:
+        yield connection
+
+
+def send(conn: Connection, **limits: object) -> str:
+    document = command_documents.prepare("AWS-RunShellScript", None, {"commands": ["true"]})
+    return commands.send(conn, "111122223333", "us-east-1", "arn:aws:iam::111122223333:user/a",
+                         NewCommand(document, NODES, [], **limits), NOW)  # type: ignore[arg-type]
+
+
+def finish(conn: Connection, command_id: str, node: str, status: str) -> None:
+    commands.apply_reply(conn, node, JobReply(command_id, status, (PluginResult("aws:runShellScript", status,
+                                                                                 0 if status == "Success" else 1,
+                                                                                 "", ""),)), NOW)
+
+
+def command(conn: Connection, command_id: str) -> commands.Command:
+    return commands.get_command(conn, "111122223333", "us-east-1", command_id)
+
+
+@pytest.mark.parametrize(("value", "targets", "expected"), [("1", 10, 1), ("50%", 3, 2), ("10%", 3, 1),
+                                                            ("100%", 7, 7), ("0", 5, 1)])
+def test_concurrency_is_a_number_or_a_rounded_up_percentage_of_at_least_one(value: str, targets: int,
+                                                                             expected: int) -> None:
+    assert rate.concurrency(value, targets) == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "101%", "5 %", ""])
+def test_malformed_limits_are_refused(value: str) -> None:
+    with pytest.raises(ValidationError):
+        rate.concurrency(value, 10)
+
+
+def test_max_concurrency_1_runs_strictly_one_at_a_time(conn: Connection) -> None:
+    command_id = send(conn, max_concurrency="1")
+    assert len(commands.jobs_owed(conn, NODES[0], NOW)) == 1
+    assert commands.jobs_owed(conn, NODES[1], NOW) == [] and commands.jobs_owed(conn, NODES[2], NOW) == []
+    finish(conn, command_id, NODES[0], "Success")
+    assert commands.waiting_instances(conn, command_id) == NODES[1:]
+    assert len(commands.jobs_owed(conn, NODES[1], NOW)) == 1 and commands.jobs_owed(conn, NODES[2], NOW) == []
+
+
+def test_max_errors_0_stops_after_the_first_error_and_cancels_what_was_not_sent(conn: Connection) -> None:
+    command_id = send(conn, max_concurrency="1", max_errors="0")
+    commands.jobs_owed(conn, NODES[0], NOW)
+    finish(conn, command_id, NODES[0], "Failed")
+    assert commands.jobs_owed(conn, NODES[1], NOW) == []
+    statuses = [i.status for i in commands.invocations_of(conn, command_id)]
+    assert statuses == ["Failed", "Cancelled", "Cancelled"]
+    seen = command(conn, command_id)
+    assert (seen.status, seen.error_count, seen.completed_count) == ("Failed", 1, 3)
+
+
+def test_max_errors_1_tolerates_one_error(conn: Connection) -> None:
+    command_id = send(conn, max_concurrency="1", max_errors="1")
+    commands.jobs_owed(conn, NODES[0], NOW)
+    finish(conn, command_id, NODES[0], "Failed")
+    assert len(commands.jobs_owed(conn, NODES[1], NOW)) == 1
+
+
+def test_undelivered_invocations_time_out_as_delivery_timed_out_not_as_errors(conn: Connection) -> None:
+    command_id = send(conn, timeout_seconds=30)
+    commands.jobs_owed(conn, NODES[0], NOW)
+    finish(conn, command_id, NODES[0], "Success")
+    assert commands.expire_undelivered(conn, NOW + dt.timedelta(seconds=29)) == []
+    assert commands.expire_undelivered(conn, NOW + dt.timedelta(seconds=30)) == [command_id, command_id]
+    seen = command(conn, command_id)
+    assert (seen.status, seen.delivery_timed_out_count, seen.error_count) == ("Failed", 2, 0)
+    details = {i.instance_id: i.status_details for i in commands.invocations_of(conn, command_id)}
+    assert details[NODES[1]] == "DeliveryTimedOut"
+
+
+def test_a_cancelled_command_is_owed_to_nobody(conn: Connection) -> None:
+    command_id = send(conn)
+    commands.cancel(conn, "111122223333", "us-east-1", command_id, [], NOW)
+    assert commands.jobs_owed(conn, NODES[0], NOW) == []
+    assert command(conn, command_id).status == "Cancelled"
