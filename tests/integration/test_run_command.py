@@ -144,3 +144,25 @@ def test_max_concurrency_1_runs_on_two_real_nodes_one_after_the_other(
         assert (listed["Status"], listed["CompletedCount"], listed["MaxConcurrency"]) == ("Success", 2, "1")
     finally:
         other.stop()
+
+
+def test_cancel_stops_a_running_command_on_the_node(server: ServerProcess, agent: AgentProcess,
+                                                   tmp_path: Path) -> None:
+    marker = tmp_path / "finished"
+    command_id = send(server, ["sleep 20", f"touch {marker}"], instance_ids=[agent.instance_id])
+    wait_invocation(server, command_id, agent.instance_id, final=False)
+    time.sleep(1)
+    server.client("ssm").cancel_command(CommandId=command_id)
+    result = wait_invocation(server, command_id, agent.instance_id)
+    assert (result["Status"], result["StatusDetails"]) == ("Cancelled", "Cancelled")
+    assert server.client("ssm").list_commands(CommandId=command_id)["Commands"][0]["Status"] == "Cancelled"
+    assert not marker.exists()
+
+
+def test_a_server_restarted_mid_command_loses_nothing(server: ServerProcess, agent: AgentProcess) -> None:
+    command_id = send(server, ["sleep 2", "echo survived"], instance_ids=[agent.instance_id])
+    wait_invocation(server, command_id, agent.instance_id, final=False)
+    server.stop()
+    server.start()
+    result = wait_invocation(server, command_id, agent.instance_id, timeout=90)
+    assert (result["Status"], result["StandardOutputContent"]) == ("Success", "survived\n")

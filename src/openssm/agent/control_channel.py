@@ -17,6 +17,7 @@ from typing import Any
 import websockets
 from botocore.awsrequest import AWSRequest
 
+from openssm.agent import run_shell
 from openssm.agent.client import RoleCredentials, SsmClient
 from openssm.agent.jobs import run_job
 from openssm.agent.state import StateDir
@@ -37,6 +38,8 @@ class ControlChannelClient:
         self._agent_version = agent_version
         self._ssl = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
         self._acked: dict[str, asyncio.Event] = {}
+        self._active: set[str] = set()  # jobs running in this process: a redelivery must not start another
+        self._ws: Any = None  # the channel open now; replies go on whichever is current
 
     def _token(self) -> str:
         path = f"/v1/control-channel/{self._instance_id}"
@@ -56,6 +59,7 @@ class ControlChannelClient:
         async with websockets.connect(url, ssl=self._ssl if url.startswith("wss") else None, max_size=None,
                                       ping_interval=54) as ws:
             await ws.send(mgs.OpenControlChannel(token, self._agent_version, "linux").encode())
+            self._ws = ws
             log.info("control channel open for %s", self._instance_id)
             async for frame in ws:
                 if isinstance(frame, bytes):
@@ -65,23 +69,36 @@ class ControlChannelClient:
         if message.message_type == mgs.ControlType.JOB:
             job = mgs.AgentJob.decode(message)
             await ws.send(mgs.JobAck(job.job_id, str(message.message_id)).message(dt.datetime.now(dt.UTC)).encode())
-            if job.topic == mgs.SEND_COMMAND_TOPIC:
-                asyncio.create_task(self._run(ws, job))
+            if job.topic == mgs.SEND_COMMAND_TOPIC and job.job_id not in self._active:
+                self._active.add(job.job_id)
+                asyncio.create_task(self._run(job))
+            elif job.topic == mgs.CANCEL_COMMAND_TOPIC:
+                run_shell.cancel(str(json.loads(job.content).get("CancelCommandId", "")))
         elif message.message_type == mgs.ControlType.JOB_REPLY_ACK:
             acked = json.loads(message.payload).get("jobId", "")
             if acked in self._acked:
                 self._acked[acked].set()
 
-    async def _run(self, ws: Any, job: mgs.AgentJob) -> None:
-        now = dt.datetime.now(dt.UTC)
-        if self._state.job(job.job_id) is None:
-            await ws.send(mgs.JobReply(job.job_id, "InProgress").message(now, self._agent_version).encode())
-        reply = await asyncio.to_thread(run_job, job.job_id, job.content, self._state)
-        acked = self._acked.setdefault(job.job_id, asyncio.Event())
-        while not acked.is_set():
-            await ws.send(reply.message(dt.datetime.now(dt.UTC), self._agent_version).encode())
-            try:
-                await asyncio.wait_for(acked.wait(), RESEND_SECONDS)
-            except TimeoutError:
-                continue
-        self._acked.pop(job.job_id, None)
+    async def _run(self, job: mgs.AgentJob) -> None:
+        """Run the job once, then report its outcome on the current channel until it is acknowledged, even
+        across reconnects (the job may have arrived on a channel that has since closed)."""
+        try:
+            if self._state.job(job.job_id) is None:
+                await self._send(mgs.JobReply(job.job_id, "InProgress"))
+            reply = await asyncio.to_thread(run_job, job.job_id, job.content, self._state)
+            acked = self._acked.setdefault(job.job_id, asyncio.Event())
+            while not acked.is_set():
+                await self._send(reply)
+                try:
+                    await asyncio.wait_for(acked.wait(), RESEND_SECONDS)
+                except TimeoutError:
+                    continue
+        finally:
+            self._acked.pop(job.job_id, None)
+            self._active.discard(job.job_id)
+
+    async def _send(self, reply: mgs.JobReply) -> None:
+        try:
+            await self._ws.send(reply.message(dt.datetime.now(dt.UTC), self._agent_version).encode())
+        except Exception as err:  # the channel is down; the next attempt uses the reconnected one
+            log.info("reply for %s not sent yet: %s", reply.job_id, err)

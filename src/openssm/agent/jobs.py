@@ -70,11 +70,13 @@ def _execute(job_id: str, payload: dict[str, Any], work_dir: Path) -> JobReply:
         commands = inputs.get("runCommand") or []
         lines = commands if isinstance(commands, list) else [str(commands)]
         timeout = float(inputs.get("timeoutSeconds") or 3600)
-        result = run_script([str(x) for x in lines], timeout, work_dir, inputs.get("workingDirectory") or None)
+        result = run_script([str(x) for x in lines], timeout, work_dir, inputs.get("workingDirectory") or None,
+                            job_id)
         results.append(PluginResult(action, result.status, result.code, result.stdout[:MAX_STDOUT_IN_REPLY],
                                     result.stderr[:MAX_STDERR_IN_REPLY], _stamp(result.start), _stamp(result.end)))
     statuses = {r.status for r in results}
-    overall = "Success" if statuses <= {"Success"} else ("TimedOut" if "TimedOut" in statuses else "Failed")
+    overall = "Success" if statuses <= {"Success"} else next(
+        (s for s in ("Cancelled", "TimedOut") if s in statuses), "Failed")
     return JobReply(job_id, overall, tuple(results))
 
 

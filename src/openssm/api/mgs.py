@@ -135,7 +135,7 @@ class ControlChannel:
             row = instances.node_key(conn, node)
             if row is not None:
                 instances.mark_seen(conn, row.account_id, row.region, node, now)
-            return commands.jobs_owed(conn, node, now)
+            return commands.jobs_owed(conn, node, now) + commands.cancellations_owed(conn, node)
 
     async def _handle(self, message: AgentMessage) -> None:
         if message.message_type != mgs.ControlType.JOB_REPLY:

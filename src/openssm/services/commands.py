@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from openssm.errors import AwsError
-from openssm.protocol.mgs import AgentJob, JobReply, send_command_payload
+from openssm.protocol.mgs import CANCEL_COMMAND_TOPIC, AgentJob, JobReply, send_command_payload
 from openssm.services import commands_rate_control as rate_control
 from openssm.services.command_documents import CommandDocument
 from openssm.store.tables.commands import commands, invocations
@@ -28,7 +28,7 @@ FINAL = {"Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Termina
 ERRORS = {"Failed", "TimedOut"}
 _REPLY_STATUS = {"Success": ("Success", "Success"), "Failed": ("Failed", "Failed"),
                  "TimedOut": ("TimedOut", "ExecutionTimedOut"), "Cancelled": ("Cancelled", "Cancelled"),
-                 "InProgress": ("InProgress", "InProgress")}
+                 "InProgress": ("InProgress", "InProgress"), "Cancelling": ("Cancelling", "Cancelling")}
 
 
 class InvalidCommandId(AwsError):
@@ -184,9 +184,11 @@ def apply_reply(conn: Connection, instance_id: str, reply: JobReply, now: dt.dat
                       started_at=_parse(plugin.start) or now)
     if status in FINAL:
         values["ended_at"] = _parse(plugin.end) if plugin and plugin.end else now
+    # A progress report never undoes a cancellation in flight.
+    settled = list(FINAL | {"Cancelling"}) if status == "InProgress" else list(FINAL)
     conn.execute(sa.update(invocations).where(
         invocations.c.command_id == reply.job_id, invocations.c.instance_id == instance_id,
-        invocations.c.status.not_in(list(FINAL))).values(values))
+        invocations.c.status.not_in(settled)).values(values))
 
 
 def get_command(conn: Connection, account_id: str, region: str, command_id: str) -> Command:
@@ -217,16 +219,28 @@ def invocations_of(conn: Connection, command_id: str, instance_id: str | None = 
 
 
 def cancel(conn: Connection, account_id: str, region: str, command_id: str, instance_ids: Sequence[str],
-           now: dt.datetime) -> None:
-    """Invocations not yet finished become Cancelled (running ones are stopped on their node's next job)."""
+           now: dt.datetime) -> list[str]:
+    """CancelCommand: invocations not yet sent become Cancelled; running ones Cancelling until their node
+    confirms it stopped them. Answers the nodes to tell."""
     get_command(conn, account_id, region, command_id)
-    query = sa.update(invocations).where(invocations.c.command_id == command_id,
-                                         invocations.c.status.not_in(list(FINAL)))
+    scope = [invocations.c.command_id == command_id]
     if instance_ids:
-        query = query.where(invocations.c.instance_id.in_(list(instance_ids)))
-    conn.execute(query.values(status="Cancelled", status_details="Cancelled", ended_at=now))
-    if not instance_ids:
-        conn.execute(sa.update(commands).where(commands.c.command_id == command_id).values(cancelled=True))
+        scope.append(invocations.c.instance_id.in_(list(instance_ids)))
+    conn.execute(sa.update(invocations).where(*scope, invocations.c.status == "Pending")
+                 .values(status="Cancelled", status_details="Cancelled", ended_at=now))
+    running = [r.instance_id for r in conn.execute(sa.select(invocations.c.instance_id).where(
+        *scope, invocations.c.status == "InProgress"))]
+    conn.execute(sa.update(invocations).where(*scope, invocations.c.status == "InProgress")
+                 .values(status="Cancelling", status_details="Cancelling"))
+    return running
+
+
+def cancellations_owed(conn: Connection, instance_id: str) -> list[AgentJob]:
+    """A cancel job for each of the node's invocations being cancelled (AWS's aws.ssm.cancelCommand)."""
+    rows = conn.execute(sa.select(invocations.c.command_id).where(
+        invocations.c.instance_id == instance_id, invocations.c.status == "Cancelling"))
+    return [AgentJob(f"cancel-{r.command_id}", json.dumps({"CancelCommandId": r.command_id}), CANCEL_COMMAND_TOPIC)
+            for r in rows]
 
 
 def _parse(stamp: str) -> dt.datetime | None:
@@ -244,7 +258,8 @@ def _status(invs: Sequence[Invocation]) -> tuple[str, str, int, int, int]:
     if not invs:
         return "Success", "Success", 0, 0, 0
     if len(done) < len(invs):
-        state = "Pending" if all(i.status == "Pending" for i in invs) else "InProgress"
+        state = "Pending" if all(i.status == "Pending" for i in invs) else (
+            "Cancelling" if any(i.status == "Cancelling" for i in invs) else "InProgress")
         return state, state, len(done), len(errors), len(timed_out)
     statuses = {i.status for i in invs}
     if statuses == {"Success"}:

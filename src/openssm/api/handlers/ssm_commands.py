@@ -159,7 +159,10 @@ def get_command_invocation(ctx: RequestContext, p: Params) -> dict[str, Any]:
 
 def cancel_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.db.begin() as conn:
-        commands.cancel(conn, ctx.account_id, ctx.region, p["CommandId"], p.get("InstanceIds") or [], ctx.now)
+        running = commands.cancel(conn, ctx.account_id, ctx.region, p["CommandId"], p.get("InstanceIds") or [],
+                                  ctx.now)
+    for instance_id in running:
+        ctx.container.command_hub.notify(instance_id)
     return {}
 
 
