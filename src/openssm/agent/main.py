@@ -11,11 +11,14 @@ import socket
 
 from openssm.agent.client import CallFailed, SsmClient
 from openssm.agent.control_channel import ControlChannelClient
+from openssm.agent.ec2messages import MessagePoller
 from openssm.agent.identity import CredentialSource
 from openssm.agent.state import Registration, StateDir
 
 AGENT_NAME = "openssm-agent"
 AGENT_VERSION = "3.3.0.0"
+FALLBACK_AFTER = 3  # control channel failures in a row before polling ec2messages
+FALLBACK_SECONDS = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -54,18 +57,28 @@ class Agent:
         beats = asyncio.create_task(self._heartbeats())
         channel = ControlChannelClient(self.client, self.registration.instance_id, self.credentials.get,
                                        self.state, AGENT_VERSION, self.registration.ca_bundle)
-        backoff = 1.0
+        poller = MessagePoller(self.client, self.registration.instance_id, self.credentials.get, self.state,
+                               AGENT_VERSION)
+        backoff, failures = 1.0, 0
         try:
             while True:
+                if failures >= FALLBACK_AFTER:
+                    log.warning("control channel unavailable; polling ec2messages for %.0f s", FALLBACK_SECONDS)
+                    try:
+                        await poller.poll_for(FALLBACK_SECONDS)
+                    except Exception as err:  # the endpoint itself is away: back to retrying the channel
+                        log.warning("ec2messages unavailable: %s", err)
+                    failures = 0
                 try:
                     await channel.serve()
-                    backoff = 1.0
+                    backoff, failures = 1.0, 0
                 except CallFailed as err:
                     log.error("control channel refused: %s", err)
                     if err.status in (400, 403) and err.code in ("UnrecognizedClientException", "AccessDenied"):
                         raise
                 except Exception as err:  # anything else (network, server restart) is retried with backoff
                     log.warning("control channel lost: %s", err)
+                    failures += 1
                 await asyncio.sleep(random.uniform(0, backoff))
                 backoff = min(backoff * 2, 60.0)
         finally:

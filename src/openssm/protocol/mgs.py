@@ -144,7 +144,8 @@ class JobReply:
     plugins: tuple[PluginResult, ...] = ()
     topic: str = SEND_COMMAND_TOPIC
 
-    def message(self, now: dt.datetime, agent_version: str = "") -> AgentMessage:
+    def content(self, now: dt.datetime, agent_version: str = "") -> dict[str, Any]:
+        """AWS's SendReply payload: agent_job_reply's content, and ec2messages' SendReply Payload."""
         counts: dict[str, int] = {}
         for plugin in self.plugins:
             counts[plugin.status] = counts.get(plugin.status, 0) + 1
@@ -153,26 +154,31 @@ class JobReply:
             "startDateTime": p.start, "endDateTime": p.end, "outputS3BucketName": "", "outputS3KeyPrefix": "",
             "stepName": "", "standardOutput": p.standard_output, "standardError": p.standard_error,
         } for p in self.plugins}
-        content = {"additionalInfo": {"agent": {"lang": "en-US", "name": "openssm-agent", "os": "linux", "osver": "1",
-                                                "ver": agent_version}, "dateTime": _stamp(now), "runId": "",
-                                      "runtimeStatusCounts": counts or None},
-                   "documentStatus": self.document_status, "documentTraceOutput": "",
-                   "runtimeStatus": runtime or None}
-        return _message(ControlType.JOB_REPLY, {"schemaVersion": 1, "jobId": self.job_id,
-                                                "content": json.dumps(content, separators=(",", ":")),
+        return {"additionalInfo": {"agent": {"lang": "en-US", "name": "openssm-agent", "os": "linux", "osver": "1",
+                                             "ver": agent_version}, "dateTime": _stamp(now), "runId": "",
+                                   "runtimeStatusCounts": counts or None},
+                "documentStatus": self.document_status, "documentTraceOutput": "", "runtimeStatus": runtime or None}
+
+    def message(self, now: dt.datetime, agent_version: str = "") -> AgentMessage:
+        content = json.dumps(self.content(now, agent_version), separators=(",", ":"))
+        return _message(ControlType.JOB_REPLY, {"schemaVersion": 1, "jobId": self.job_id, "content": content,
                                                 "topic": self.topic}, int(now.timestamp() * 1000))
 
     @classmethod
     def decode(cls, message: AgentMessage) -> JobReply:
         value = _json(message.payload, ControlType.JOB_REPLY)
         content = _json(str(value.get("content") or "{}").encode(), "agent_job_reply content")
+        return cls.from_content(str(value.get("jobId") or ""), content, str(value.get("topic") or SEND_COMMAND_TOPIC))
+
+    @classmethod
+    def from_content(cls, job_id: str, content: Mapping[str, Any], topic: str = SEND_COMMAND_TOPIC) -> JobReply:
+        """From AWS's SendReply payload (agent_job_reply's content, or ec2messages' SendReply Payload)."""
         plugins = tuple(
             PluginResult(str(r.get("name") or key), str(r.get("status") or ""), int(r.get("code") or 0),
                          str(r.get("standardOutput") or ""), str(r.get("standardError") or ""),
                          str(r.get("startDateTime") or ""), str(r.get("endDateTime") or ""))
             for key, r in (content.get("runtimeStatus") or {}).items() if isinstance(r, dict))
-        return cls(str(value.get("jobId") or ""), str(content.get("documentStatus") or ""), plugins,
-                   str(value.get("topic") or SEND_COMMAND_TOPIC))
+        return cls(job_id, str(content.get("documentStatus") or ""), plugins, topic)
 
 
 def reply_ack(job_id: str, acknowledged: AgentMessage, now_ms: int) -> AgentMessage:
