@@ -22,6 +22,7 @@ class ServerConfig:
     default_region: Region = DEFAULT_REGION
     master_key_file: Path | None = None
     workers: int = 1
+    local_agent: bool = False
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{12}", self.default_account):

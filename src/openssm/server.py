@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from openssm import local_agent
 from openssm.api.app import create_app
 from openssm.bootstrap import ensure_bootstrapped
 from openssm.config import ServerConfig
@@ -59,6 +60,7 @@ def run_server(config: ServerConfig, *, log_level: str = "info") -> None:
     ensure_bootstrapped(container)
     if config.dev_mode:
         log.warning("dev mode: any unknown access key is accepted as the root of account 123456789012")
+    local = local_agent.start(container) if config.local_agent else None
     common: dict[str, Any] = dict(
         host=config.host,
         port=config.port,
@@ -72,9 +74,13 @@ def run_server(config: ServerConfig, *, log_level: str = "info") -> None:
         http="httptools",
         loop="uvloop",
     )
-    if config.workers > 1:
-        container.db.dispose()
-        os.environ[_CONFIG_ENV] = _config_to_env(config)
-        uvicorn.run("openssm.server:worker_app", factory=True, workers=config.workers, **common)
-    else:
-        uvicorn.run(create_app(container), **common)
+    try:
+        if config.workers > 1:
+            container.db.dispose()
+            os.environ[_CONFIG_ENV] = _config_to_env(config)
+            uvicorn.run("openssm.server:worker_app", factory=True, workers=config.workers, **common)
+        else:
+            uvicorn.run(create_app(container), **common)
+    finally:
+        if local is not None:
+            local.stop()

@@ -29,9 +29,11 @@ from openssm.types import DEFAULT_ACCOUNT, DEFAULT_REGION, AccountId, Region
 @click.option("--workers", default=1, show_default=True, type=int,
               help="Server processes sharing the port (each with its own connection pool).")
 @click.option("--log-level", default="info", show_default=True)
+@click.option("--local-agent", is_flag=True, help="Also enrol this machine as a managed node and run its agent "
+              "(state in <data-dir>/agent).")
 def server(host: str, port: int, data_dir: Path, database_url: str | None, tls_cert: Path | None,
            tls_key: Path | None, dev_mode: bool, account_id: str, region: str, master_key_file: Path | None,
-           workers: int, log_level: str) -> None:
+           workers: int, log_level: str, local_agent: bool) -> None:
     """Run the control plane."""
     from openssm.server import run_server
 
@@ -45,6 +47,7 @@ def server(host: str, port: int, data_dir: Path, database_url: str | None, tls_c
             data_dir=data_dir, database_url=database_url or sqlite_url(data_dir), host=host, port=port,
             tls_cert=tls_cert, tls_key=tls_key, dev_mode=dev_mode, default_account=AccountId(account_id),
             default_region=Region(region), master_key_file=master_key_file, workers=workers,
+            local_agent=local_agent,
         )
     except ValueError as err:
         raise click.BadParameter(str(err)) from err
