@@ -7,10 +7,12 @@ swapped on the wire (bytes 8..15 first), as AWS's agent and plugin write them.
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import uuid
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
+from typing import Any
 
 HEADER_LENGTH = 116
 _TYPE_FIELD = 32
@@ -88,3 +90,14 @@ class AgentMessage:
         message_type = kind.decode("utf-8", "replace").rstrip(" \x00")
         return cls(message_type, sequence, flags, _uuid_from_wire(message_id), payload_type, payload, created,
                    schema)
+
+
+def json_payload(payload: bytes, what: str) -> dict[str, Any]:
+    """A payload that must be a JSON object (control and data channel messages carry JSON)."""
+    try:
+        value = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise AgentMessageError(f"{what} payload is not JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise AgentMessageError(f"{what} payload is not a JSON object")
+    return value

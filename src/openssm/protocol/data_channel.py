@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from openssm.protocol.agent_message import AgentMessage, AgentMessageError, Flags, PayloadType
+from openssm.protocol.agent_message import AgentMessage, AgentMessageError, Flags, PayloadType, json_payload
 
 SCHEMA_VERSION = "1.0"
 
@@ -49,16 +49,6 @@ def _compact(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _object(payload: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise AgentMessageError(f"{what} payload is not JSON: {err}") from err
-    if not isinstance(value, dict):
-        raise AgentMessageError(f"{what} payload is not a JSON object")
-    return value
-
-
 # -- the client's first (text) frame ----------------------------------------------------------------
 @dataclass(frozen=True)
 class OpenDataChannel:
@@ -74,7 +64,7 @@ class OpenDataChannel:
 
     @classmethod
     def decode(cls, text: str) -> OpenDataChannel:
-        value = _object(text.encode(), "open data channel")
+        value = json_payload(text.encode(), "open data channel")
         token = value.get("TokenValue")
         if not isinstance(token, str) or not token:
             raise AgentMessageError("open data channel frame without a TokenValue")
@@ -110,7 +100,7 @@ class Acknowledgement:
 
     @classmethod
     def decode(cls, message: AgentMessage) -> Acknowledgement:
-        value = _object(message.payload, "acknowledge")
+        value = json_payload(message.payload, "acknowledge")
         try:
             return cls(str(value["AcknowledgedMessageType"]), str(value["AcknowledgedMessageId"]),
                        int(value["AcknowledgedMessageSequenceNumber"]), bool(value.get("IsSequentialMessage", True)))
@@ -132,7 +122,7 @@ class HandshakeRequest:
 
     @classmethod
     def decode(cls, payload: bytes) -> HandshakeRequest:
-        value = _object(payload, "handshake request")
+        value = json_payload(payload, "handshake request")
         for action in value.get("RequestedClientActions") or ():
             if isinstance(action, dict) and action.get("ActionType") == "SessionType":
                 params = action.get("ActionParameters") or {}
@@ -157,7 +147,7 @@ class HandshakeResponse:
 
     @classmethod
     def decode(cls, payload: bytes) -> HandshakeResponse:
-        value = _object(payload, "handshake response")
+        value = json_payload(payload, "handshake response")
         actions = [a for a in value.get("ProcessedClientActions") or () if isinstance(a, dict)]
         status = int(actions[0].get("ActionStatus", 1)) if actions else 1
         return cls(str(value.get("ClientVersion") or ""), status, tuple(value.get("Errors") or ()))
@@ -175,7 +165,7 @@ class HandshakeComplete:
 
     @classmethod
     def decode(cls, payload: bytes) -> HandshakeComplete:
-        value = _object(payload, "handshake complete")
+        value = json_payload(payload, "handshake complete")
         nanoseconds = int(value.get("HandshakeTimeToComplete") or 0)
         return cls(dt.timedelta(microseconds=nanoseconds / 1000), str(value.get("CustomerMessage") or ""))
 
@@ -183,7 +173,7 @@ class HandshakeComplete:
 # -- terminal size and the end of a session ---------------------------------------------------------
 def terminal_size(payload: bytes) -> tuple[int, int]:
     """(cols, rows) from a PayloadType.SIZE message."""
-    value = _object(payload, "size")
+    value = json_payload(payload, "size")
     try:
         return int(value["cols"]), int(value["rows"])
     except (KeyError, TypeError, ValueError) as err:
@@ -210,7 +200,7 @@ class ChannelClosed:
 
     @classmethod
     def decode(cls, message: AgentMessage) -> ChannelClosed:
-        value = _object(message.payload, "channel_closed")
+        value = json_payload(message.payload, "channel_closed")
         created = str(value.get("CreatedDate") or "")
         try:
             when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))

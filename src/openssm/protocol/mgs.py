@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from openssm.protocol.agent_message import AgentMessage, AgentMessageError
+from openssm.protocol.agent_message import AgentMessage, AgentMessageError, json_payload
 
 SEND_COMMAND_TOPIC = "aws.ssm.sendCommand"
 CANCEL_COMMAND_TOPIC = "aws.ssm.cancelCommand"
@@ -27,16 +27,6 @@ class ControlType:
     JOB_ACK = "agent_job_ack"
     JOB_REPLY = "agent_job_reply"
     JOB_REPLY_ACK = "agent_job_reply_ack"
-
-
-def _json(payload: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise AgentMessageError(f"{what} payload is not JSON: {err}") from err
-    if not isinstance(value, dict):
-        raise AgentMessageError(f"{what} payload is not a JSON object")
-    return value
 
 
 def _message(kind: str, body: Mapping[str, Any], now_ms: int) -> AgentMessage:
@@ -69,7 +59,7 @@ class OpenControlChannel:
 
     @classmethod
     def decode(cls, text: str) -> OpenControlChannel:
-        value = _json(text.encode(), "open control channel")
+        value = json_payload(text.encode(), "open control channel")
         token = value.get("TokenValue")
         if not isinstance(token, str) or not token:
             raise AgentMessageError("open control channel frame without a TokenValue")
@@ -89,7 +79,7 @@ class AgentJob:
 
     @classmethod
     def decode(cls, message: AgentMessage) -> AgentJob:
-        value = _json(message.payload, ControlType.JOB)
+        value = json_payload(message.payload, ControlType.JOB)
         try:
             return cls(str(value["JobId"]), str(value["Content"]), str(value.get("Topic") or SEND_COMMAND_TOPIC))
         except KeyError as err:
@@ -119,7 +109,7 @@ class JobAck:
 
     @classmethod
     def decode(cls, message: AgentMessage) -> JobAck:
-        value = _json(message.payload, ControlType.JOB_ACK)
+        value = json_payload(message.payload, ControlType.JOB_ACK)
         return cls(str(value.get("jobId") or ""), str(value.get("acknowledgedMessageId") or ""),
                    str(value.get("statusCode") or ""))
 
@@ -166,8 +156,8 @@ class JobReply:
 
     @classmethod
     def decode(cls, message: AgentMessage) -> JobReply:
-        value = _json(message.payload, ControlType.JOB_REPLY)
-        content = _json(str(value.get("content") or "{}").encode(), "agent_job_reply content")
+        value = json_payload(message.payload, ControlType.JOB_REPLY)
+        content = json_payload(str(value.get("content") or "{}").encode(), "agent_job_reply content")
         return cls.from_content(str(value.get("jobId") or ""), content, str(value.get("topic") or SEND_COMMAND_TOPIC))
 
     @classmethod
