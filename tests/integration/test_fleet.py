@@ -149,3 +149,27 @@ def test_the_aws_cli_creates_and_lists_activations_and_a_denied_user_is_refused(
     with pytest.raises(ClientError) as err:
         server.client("ssm", reader).create_activation(IamRole=role)
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_instance_properties_and_list_nodes_show_the_fleet_with_aws_filters(server: ServerProcess) -> None:
+    activation_id, code = activation(server, node_role(server, "NodeRole9"), RegistrationLimit=2)
+    one, two = Node(server).enrol(activation_id, code), Node(server).enrol(activation_id, code)
+    assert one.heartbeat().status == 200 and two.heartbeat().status == 200
+    ssm = server.client("ssm")
+    props = ssm.describe_instance_properties(InstancePropertyFilterList=[
+        {"key": "InstanceIds", "valueSet": [one.instance_id]}])["InstanceProperties"]
+    assert [(p["InstanceId"], p["PingStatus"], p["PlatformName"]) for p in props] == [
+        (one.instance_id, "Online", "Debian GNU/Linux")]
+    newer = ssm.describe_instance_properties(FiltersWithOperator=[
+        {"Key": "AgentVersion", "Values": ["3.2.0.0"], "Operator": "GreaterThan"},
+        {"Key": "InstanceIds", "Values": [one.instance_id, two.instance_id], "Operator": "Equal"}])
+    assert {p["InstanceId"] for p in newer["InstanceProperties"]} == {one.instance_id, two.instance_id}
+    nodes = ssm.list_nodes(Filters=[{"Key": "InstanceId", "Values": [two.instance_id], "Type": "Equal"}])["Nodes"]
+    assert [n["Id"] for n in nodes] == [two.instance_id]
+    assert nodes[0]["NodeType"]["Instance"]["ManagedStatus"] == "Managed"
+    paged = ssm.describe_instance_properties(MaxResults=5, FiltersWithOperator=[
+        {"Key": "InstanceIds", "Values": ["mi-"], "Operator": "BeginWith"}])
+    assert len(paged["InstanceProperties"]) >= 2
+    with pytest.raises(ClientError) as err:
+        ssm.list_nodes(Filters=[{"Key": "Flavour", "Values": ["x"], "Type": "Equal"}])
+    assert err.value.response["Error"]["Code"] == "ValidationException"  # not one of NodeFilterKey's values
