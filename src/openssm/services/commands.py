@@ -113,6 +113,14 @@ def send(conn: Connection, account_id: str, region: str, requested_by: str, spec
     return command_id
 
 
+def open_work(conn: Connection, instance_id: str) -> set[str]:
+    """Ids of the node's jobs and cancellations not finished (the cheap check a channel polls with)."""
+    rows = conn.execute(sa.select(invocations.c.command_id, invocations.c.status).where(
+        invocations.c.instance_id == instance_id,
+        invocations.c.status.in_(["Pending", "InProgress", "Cancelling"])))
+    return {f"cancel-{r.command_id}" if r.status == "Cancelling" else r.command_id for r in rows}
+
+
 def jobs_owed(conn: Connection, instance_id: str, now: dt.datetime) -> list[AgentJob]:
     """The jobs the node is owed: those delivered but not finally answered (sent again after a reconnect),
     and those pending that the command's rate controls let start now, which become InProgress."""

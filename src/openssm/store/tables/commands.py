@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKeyConstraint, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKeyConstraint, Index, Integer, String, Table, Text
 
 from openssm.store.metadata import UtcDateTime, metadata
 
@@ -48,4 +48,6 @@ invocations = Table(
     Column("stdout", Text, nullable=False),
     Column("stderr", Text, nullable=False),
     ForeignKeyConstraint(["command_id"], ["ssm_commands.command_id"], ondelete="CASCADE"),
+    # Every open control channel asks "what is open for me?" every couple of seconds.
+    Index("ix_ssm_command_invocations_instance_status", "instance_id", "status"),
 )
