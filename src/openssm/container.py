@@ -15,6 +15,7 @@ from openssm.protocol.trail_parameters import trail_parameters
 from openssm.services import instances
 from openssm.services.audit import AuditTrail
 from openssm.services.audit_chain import CHAIN_KEY_LABEL
+from openssm.services.command_replies import ReplyWriter
 from openssm.services.instances import NodeKey
 from openssm.services.kms import KmsService
 from openssm.services.parameters import ParameterService
@@ -39,6 +40,7 @@ class Container:
         self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters,
                                                                   "ManagedInstance": instances.InstanceTagTarget()})
         self.command_hub = LocalHub()
+        self.command_replies = ReplyWriter(db, self.clock)
         self.audit = AuditTrail(db, chain_key=box.derive_key(CHAIN_KEY_LABEL), default_account=config.default_account,
                                 default_region=config.default_region, render=trail_parameters)
 
@@ -48,5 +50,6 @@ class Container:
             return instances.node_key(conn, instance_id)
 
     def close(self) -> None:
+        self.command_replies.close()
         self.audit.close()
         self.db.dispose()

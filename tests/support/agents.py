@@ -75,7 +75,8 @@ def wait_invocation(server: ServerProcess, command_id: str, instance_id: str, ti
     while time.monotonic() < deadline:
         found = ssm.list_command_invocations(CommandId=command_id, InstanceId=instance_id)["CommandInvocations"]
         status = found[0]["Status"] if found else "Pending"
-        if (final and status not in ("Pending", "InProgress", "Delayed")) or (not final and status != "Pending"):
+        if (final and status not in ("Pending", "InProgress", "Delayed", "Cancelling")) or (
+                not final and status != "Pending"):
             return dict(ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id))
         time.sleep(0.2)
     raise AssertionError(f"command {command_id} on {instance_id} still {status}")

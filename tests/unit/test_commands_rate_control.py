@@ -59,7 +59,8 @@ def test_max_concurrency_1_runs_strictly_one_at_a_time(conn: Connection) -> None
     assert len(commands.jobs_owed(conn, NODES[0], NOW)) == 1
     assert commands.jobs_owed(conn, NODES[1], NOW) == [] and commands.jobs_owed(conn, NODES[2], NOW) == []
     finish(conn, command_id, NODES[0], "Success")
-    assert commands.waiting_instances(conn, command_id) == NODES[1:]
+    assert commands.waiting_instances(conn, command_id) == NODES[1:2]
+    assert commands.waiting_instances(conn, command_id, limit=5) == NODES[1:]
     assert len(commands.jobs_owed(conn, NODES[1], NOW)) == 1 and commands.jobs_owed(conn, NODES[2], NOW) == []
 
 

@@ -132,34 +132,31 @@ class ControlChannel:
             self._wake.clear()
 
     def _owed(self) -> list[mgs.AgentJob]:
-        """What to send now. A read answers the common case (nothing new) without taking the write lock; a
-        channel counts as a heartbeat at most once a minute."""
+        """What to send now. Reads answer the common cases (nothing new; jobs already started for this node);
+        the write lock is taken only to start a pending job or to count the channel as a heartbeat (at most
+        once a minute)."""
         node, now = self._instance_id, self._container.clock.now()
         with self._container.db.read() as conn:
-            open_work = commands.open_work(conn, node)
-        seen_due = now - self._seen_at >= SEEN_EVERY
-        if not seen_due and not (open_work - self._sent):
+            work = commands.open_work(conn, node)
+            new = {job: status for job, status in work.items() if job not in self._sent}
+            if new and "Pending" not in new.values() and now - self._seen_at < SEEN_EVERY:
+                return commands.started_jobs(conn, node) + commands.cancellations_owed(conn, node)
+        if not new and now - self._seen_at < SEEN_EVERY:
             return []
         with self._container.db.begin() as conn:
-            if seen_due:
-                key = instances.node_key(conn, node)
-                if key is not None:
-                    instances.mark_seen(conn, key.account_id, key.region, node, now)
-                self._seen_at = now
+            key = instances.node_key(conn, node)
+            if key is not None:
+                instances.mark_seen(conn, key.account_id, key.region, node, now)
+            self._seen_at = now
             return commands.jobs_owed(conn, node, now) + commands.cancellations_owed(conn, node)
 
     async def _handle(self, message: AgentMessage) -> None:
         if message.message_type != mgs.ControlType.JOB_REPLY:
             return  # agent_job_ack and anything newer: nothing to record
         reply = mgs.JobReply.decode(message)
-        await run_in_threadpool(self._record, reply)
+        wake = await asyncio.wrap_future(self._container.command_replies.submit(self._instance_id, reply))
         await self._ws.send_bytes(mgs.reply_ack(reply.job_id, message, _now_ms()).encode())
-
-    def _record(self, reply: mgs.JobReply) -> None:
-        with self._container.db.begin() as conn:
-            commands.apply_reply(conn, self._instance_id, reply, self._container.clock.now())
-            waiting = commands.waiting_instances(conn, reply.job_id)
-        for instance_id in waiting:  # a finished invocation may free a MaxConcurrency slot
+        for instance_id in wake:  # a finished invocation may free a MaxConcurrency slot
             self._container.command_hub.notify(instance_id)
 
 

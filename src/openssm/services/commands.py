@@ -94,7 +94,9 @@ class Command:
 
 
 def send(conn: Connection, account_id: str, region: str, requested_by: str, spec: NewCommand,
-         now: dt.datetime) -> str:
+         now: dt.datetime, connected: frozenset[str] = frozenset()) -> str:
+    """Store the command. Invocations for `connected` nodes (whose control channel this process holds) start
+    at once, up to MaxConcurrency, in the same statement: a thousand separate starts cost seconds."""
     command_id = str(uuid.uuid4())
     conn.execute(sa.insert(commands).values(
         command_id=command_id, account_id=account_id, region=region, document_name=spec.document.name,
@@ -110,28 +112,46 @@ def send(conn: Connection, account_id: str, region: str, requested_by: str, spec
             status_details="Pending", requested_at=now, response_code=-1,
             plugin_name=spec.document.platform_action.split(":")[1], stdout="", stderr="")
             for i in spec.instance_ids])
+    slots = rate_control.concurrency(spec.max_concurrency, len(spec.instance_ids))
+    now_running = [i for i in spec.instance_ids if i in connected][:slots]
+    if now_running:
+        conn.execute(sa.update(invocations).where(invocations.c.command_id == command_id,
+                                                  invocations.c.instance_id.in_(now_running))
+                     .values(status="InProgress", status_details="InProgress", delivered_at=now))
     return command_id
 
 
-def open_work(conn: Connection, instance_id: str) -> set[str]:
-    """Ids of the node's jobs and cancellations not finished (the cheap check a channel polls with)."""
+def open_work(conn: Connection, instance_id: str) -> dict[str, str]:
+    """The node's jobs and cancellations not finished, id -> status (the cheap check a channel polls with)."""
     rows = conn.execute(sa.select(invocations.c.command_id, invocations.c.status).where(
         invocations.c.instance_id == instance_id,
         invocations.c.status.in_(["Pending", "InProgress", "Cancelling"])))
-    return {f"cancel-{r.command_id}" if r.status == "Cancelling" else r.command_id for r in rows}
+    return {f"cancel-{r.command_id}" if r.status == "Cancelling" else r.command_id: r.status for r in rows}
 
 
 def jobs_owed(conn: Connection, instance_id: str, now: dt.datetime) -> list[AgentJob]:
     """The jobs the node is owed: those delivered but not finally answered (sent again after a reconnect),
-    and those pending that the command's rate controls let start now, which become InProgress."""
-    rows = conn.execute(sa.select(commands, invocations.c.status).join(
+    and those pending that the command's rate controls let start now, which become InProgress (a write)."""
+    rows = _open_rows(conn, instance_id, ["Pending", "InProgress"])
+    return _jobs([r for r in rows if r.status == "InProgress" or _may_start(conn, r, instance_id, now)])
+
+
+def started_jobs(conn: Connection, instance_id: str) -> list[AgentJob]:
+    """The jobs already started for the node (a read: what a channel sends without taking the write lock)."""
+    return _jobs(_open_rows(conn, instance_id, ["InProgress"]))
+
+
+def _open_rows(conn: Connection, instance_id: str, statuses: list[str]) -> Sequence[sa.Row[tuple[object, ...]]]:
+    return conn.execute(sa.select(commands, invocations.c.status).join(
         invocations, invocations.c.command_id == commands.c.command_id).where(
-        invocations.c.instance_id == instance_id, invocations.c.status.in_(["Pending", "InProgress"]),
+        invocations.c.instance_id == instance_id, invocations.c.status.in_(statuses),
         commands.c.cancelled.is_(False)).order_by(commands.c.requested_at)).all()
-    owed = [r for r in rows if r.status == "InProgress" or _may_start(conn, r, instance_id, now)]
-    return [AgentJob(r.command_id, send_command_payload(
-        r.command_id, r.document_name, json.loads(r.document_content), json.loads(r.parameters),
-        output_bucket=r.output_bucket, output_prefix=r.output_prefix)) for r in owed]
+
+
+def _jobs(rows: Sequence[sa.Row[tuple[object, ...]]]) -> list[AgentJob]:
+    return [AgentJob(str(r.command_id), send_command_payload(
+        str(r.command_id), str(r.document_name), json.loads(str(r.document_content)), json.loads(str(r.parameters)),
+        output_bucket=str(r.output_bucket), output_prefix=str(r.output_prefix))) for r in rows]
 
 
 def _may_start(conn: Connection, command: sa.Row[tuple[object, ...]], instance_id: str, now: dt.datetime) -> bool:
@@ -176,10 +196,12 @@ def expire_undelivered(conn: Connection, now: dt.datetime) -> list[str]:
     return expired
 
 
-def waiting_instances(conn: Connection, command_id: str) -> list[str]:
-    """Nodes with an invocation of this command not yet sent (to wake when a slot frees up)."""
+def waiting_instances(conn: Connection, command_id: str, limit: int = 1) -> list[str]:
+    """Nodes with an invocation of this command not yet sent, the next `limit` of them: one finished
+    invocation frees one MaxConcurrency slot, so waking one node is enough (waking all was quadratic)."""
     return [r.instance_id for r in conn.execute(sa.select(invocations.c.instance_id).where(
-        invocations.c.command_id == command_id, invocations.c.status == "Pending"))]
+        invocations.c.command_id == command_id, invocations.c.status == "Pending")
+        .order_by(invocations.c.instance_id).limit(limit))]
 
 
 def apply_reply(conn: Connection, instance_id: str, reply: JobReply, now: dt.datetime) -> None:

@@ -80,7 +80,9 @@ def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
                       p.get("OutputS3BucketName") or "", p.get("OutputS3KeyPrefix") or "",
                       p.get("ServiceRoleArn") or "")
     with ctx.container.db.begin() as conn:
-        command_id = commands.send(conn, ctx.account_id, ctx.region, ctx.caller.arn, spec, ctx.now)
+        hub = ctx.container.command_hub
+        connected = frozenset(i.instance_id for i in targets if hub.connected(i.instance_id))
+        command_id = commands.send(conn, ctx.account_id, ctx.region, ctx.caller.arn, spec, ctx.now, connected)
         command = commands.get_command(conn, ctx.account_id, ctx.region, command_id)
     for instance in targets:
         ctx.container.command_hub.notify(instance.instance_id)

@@ -1,0 +1,128 @@
+"""Run Command fan-out: N simulated agents, each registered by activation and holding its own real control
+channel (one asyncio process plays all of them, answering every job at once), and one SendCommand to all of
+them by tag. Reports the time from SendCommand until the command is Success on every node, and the server's
+resident memory per connected agent.
+
+    python bench/fanout.py [--agents 1000] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import websockets
+from botocore.awsrequest import AWSRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.agents import node_role  # noqa: E402
+from tests.support.server import ServerProcess  # noqa: E402
+
+from openssm.agent.client import RoleCredentials, SsmClient  # noqa: E402
+from openssm.protocol import mgs, rsa_auth  # noqa: E402
+from openssm.protocol.agent_message import AgentMessage  # noqa: E402
+
+KEY = rsa_auth.new_key()  # shared: the server keys nodes by fingerprint, and 10,000 RSA keys take minutes
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1])
+    return 0
+
+
+def enrol(server: ServerProcess, count: int) -> list[tuple[str, RoleCredentials]]:
+    ssm = server.client("ssm")
+    created = ssm.create_activation(IamRole=node_role(server, "FanoutNodes"), RegistrationLimit=min(count, 1000))
+    client = SsmClient(server.endpoint, server.region)
+    nodes = []
+    for n in range(count):
+        if n and n % 1000 == 0:
+            created = ssm.create_activation(IamRole="FanoutNodes", RegistrationLimit=min(count - n, 1000))
+        fingerprint = str(uuid.uuid4())
+        instance_id = client.register(created["ActivationId"], created["ActivationCode"], KEY, fingerprint)
+        nodes.append((instance_id, client.role_token(instance_id, KEY, fingerprint)))
+        ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=instance_id,
+                                 Tags=[{"Key": "fleet", "Value": "bench"}])
+    return nodes
+
+
+async def simulated_agent(server: ServerProcess, instance_id: str, creds: RoleCredentials,
+                          ready: asyncio.Event, connected: list[int]) -> None:
+    client = SsmClient(server.endpoint, server.region)
+    path = f"/v1/control-channel/{instance_id}"
+    request = AWSRequest("POST", server.endpoint + path, data=b'{"MessageSchemaVersion":"1.0"}',
+                         headers={"Content-Type": "application/json"})
+    answer = await asyncio.to_thread(client.send, client.signed(request, creds, "ssmmessages"))
+    token = answer["_body"].split("<TokenValue>")[1].split("</TokenValue>")[0]
+    url = server.endpoint.replace("http", "ws") + path + "?role=subscribe&stream=input"
+    async with websockets.connect(url, max_size=None, ping_interval=None) as ws:
+        await ws.send(mgs.OpenControlChannel(token, "3.3.0.0", "linux").encode())
+        connected.append(1)
+        ready.set()
+        async for frame in ws:
+            message = AgentMessage.decode(frame)
+            if message.message_type == mgs.ControlType.JOB:
+                job = mgs.AgentJob.decode(message)
+                now = dt.datetime.now(dt.UTC)
+                await ws.send(mgs.JobAck(job.job_id, str(message.message_id)).message(now).encode())
+                result = mgs.PluginResult("aws:runShellScript", "Success", 0, "ok\n", "")
+                await ws.send(mgs.JobReply(job.job_id, "Success", (result,)).message(now).encode())
+
+
+async def run(args: argparse.Namespace, server: ServerProcess) -> dict[str, object]:
+    assert server.proc is not None
+    started = time.monotonic()
+    nodes = await asyncio.to_thread(enrol, server, args.agents)
+    enrolled = time.monotonic() - started
+    base = rss_kb(server.proc.pid)
+    connected: list[int] = []
+    tasks = [asyncio.create_task(simulated_agent(server, i, c, asyncio.Event(), connected)) for i, c in nodes]
+    while len(connected) < len(nodes):
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(3)
+    per_agent = (rss_kb(server.proc.pid) - base) / len(nodes)
+    ssm = server.client("ssm")
+    sent_at = time.monotonic()
+    command = ssm.send_command(DocumentName="AWS-RunShellScript", Targets=[{"Key": "tag:fleet", "Values": ["bench"]}],
+                               MaxConcurrency="100%", Parameters={"commands": ["echo ok"]})["Command"]
+    accepted = time.monotonic() - sent_at
+    while True:
+        seen = ssm.list_commands(CommandId=command["CommandId"])["Commands"][0]
+        if seen["Status"] not in ("Pending", "InProgress"):
+            break
+        await asyncio.sleep(0.2)  # coarse: each poll costs the server a scan of all invocations
+    elapsed = time.monotonic() - sent_at
+    for task in tasks:
+        task.cancel()
+    return {"agents": args.agents, "target_count": seen["TargetCount"], "status": seen["Status"],
+            "completed": seen["CompletedCount"], "send_to_all_success_s": round(elapsed, 2),
+            "send_command_call_s": round(accepted, 2),
+            "server_rss_per_agent_kb": round(per_agent, 1), "enrolment_s": round(enrolled, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--agents", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = ServerProcess(Path(tmp) / "openssm", "--workers", str(args.workers)).start()
+        try:
+            print(json.dumps(asyncio.run(run(args, server)), indent=2))
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
