@@ -1,27 +1,32 @@
-"""The agent's calls to the SSM endpoint: unsigned, RSA-signed (its own key) or SigV4-signed (its role
-credentials), as AWS's agent sends them. botocore signs; urllib sends (lighter than a botocore client)."""
+"""The agent's HTTP calls, shaped as AWS's agent sends them (golden: amazon-ssm-agent.json): JSON 1.1 to
+`ssm` (unsigned to register, RSA-signed for the role token, SigV4 with the role credentials otherwise) and to
+`ec2messages`, and the control channel's creation. http.client sends them; sigv4.py signs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import ssl
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from cryptography.hazmat.primitives.asymmetric import rsa
+from openssm.agent import sigv4
+from openssm.agent.keys import Signer
 
-from openssm.protocol import rsa_auth
+JSON_11 = "application/x-amz-json-1.1"
+SSM_TARGET = "AmazonSSM"
+EC2MESSAGES_TARGET = "EC2WindowsMessageDeliveryService"
+USER_AGENT = "openssm-agent"
+TIMEOUT_SECONDS = 30.0
 
 
 class CallFailed(Exception):
+    """An AWS error answer (status, `__type` code, message), or a connection that failed (status 0)."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
+        super().__init__(f"{code}: {message}" if code else message)
         self.status, self.code, self.message = status, code, message
 
 
@@ -31,47 +36,126 @@ class RoleCredentials:
     secret_access_key: str
     session_token: str
     expires: dt.datetime
+    update_key_pair: bool = False
+
+    def signing(self) -> sigv4.Credentials:
+        return sigv4.Credentials(self.access_key_id, self.secret_access_key, self.session_token)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def _as_request(request: Any) -> Request:
+    """Our Request, or anything shaped like botocore's AWSRequest (benchmarks build those)."""
+    if isinstance(request, Request):
+        return request
+    data = request.data if isinstance(request.data, bytes) else str(request.data or "").encode()
+    return Request(request.method, request.url, dict(request.headers), data)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 class SsmClient:
     def __init__(self, endpoint: str, region: str, ca_bundle: str | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.region = region
-        self._context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
+        self.ca_bundle = ca_bundle
+        self._ssl: ssl.SSLContext | None = None
 
-    def request(self, target: str, body: dict[str, Any], path: str = "/") -> AWSRequest:
-        return AWSRequest("POST", self.endpoint + path, data=json.dumps(body).encode(), headers={
-            "X-Amz-Target": f"AmazonSSM.{target}", "Content-Type": "application/x-amz-json-1.1"})
+    def ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context(cafile=self.ca_bundle)
+        return self._ssl
 
-    def send(self, request: AWSRequest) -> dict[str, Any]:
-        prepared = request.prepare()
-        req = urllib.request.Request(prepared.url, data=prepared.body, method=prepared.method,
-                                     headers=dict(prepared.headers))
+    def request(self, target: str, body: dict[str, Any], prefix: str = SSM_TARGET) -> Request:
+        return Request("POST", self.endpoint + "/", {"Content-Type": JSON_11, "X-Amz-Target": f"{prefix}.{target}"},
+                       json.dumps(body, separators=(",", ":")).encode())
+
+    def signed(self, request: Any, creds: RoleCredentials, service: str = "ssm") -> Request:
+        req = _as_request(request)
+        # AWS's SDK signs Content-Length on JSON 1.1 calls; its MGS client does not (golden capture).
+        json_call = "X-Amz-Target" in req.headers
+        headers = {**req.headers, "Content-Length": str(len(req.body))} if json_call else req.headers
+        return replace(req, headers=sigv4.sign(req.method, req.url, headers, req.body, creds.signing(),
+                                               self.region, service, _now()))
+
+    def send(self, request: Any) -> dict[str, Any]:
+        """The JSON answer (or `{"_body": text}` for another body); CallFailed for an error answer."""
+        req = _as_request(request)
+        parts = urlsplit(req.url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn: http.client.HTTPConnection
+        if parts.scheme == "https":
+            conn = http.client.HTTPSConnection(parts.netloc, timeout=TIMEOUT_SECONDS, context=self.ssl_context())
+        else:
+            conn = http.client.HTTPConnection(parts.netloc, timeout=TIMEOUT_SECONDS)
         try:
-            with urllib.request.urlopen(req, timeout=30, context=self._context) as response:
-                raw = response.read()
-                return dict(json.loads(raw)) if raw.strip().startswith(b"{") else {"_body": raw.decode()}
-        except urllib.error.HTTPError as err:
-            detail = json.loads(err.read() or b"{}")
-            raise CallFailed(err.code, str(detail.get("__type", "")).split("#")[-1],
-                             str(detail.get("message", ""))) from err
+            conn.request(req.method, path, body=req.body, headers={"User-Agent": USER_AGENT, **req.headers})
+            response = conn.getresponse()
+            status, raw = response.status, response.read()
+        except (OSError, http.client.HTTPException) as err:
+            raise CallFailed(0, "", f"{req.url}: {err}") from err
+        finally:
+            conn.close()
+        return _answer(status, raw)
 
-    def register(self, activation_id: str, code: str, key: rsa.RSAPrivateKey, fingerprint: str) -> str:
+    def call(self, target: str, body: dict[str, Any], creds: RoleCredentials, *, prefix: str = SSM_TARGET,
+             service: str = "ssm") -> dict[str, Any]:
+        return self.send(self.signed(self.request(target, body, prefix), creds, service))
+
+    def register(self, activation_id: str, code: str, public_key: Any, fingerprint: str) -> str:
+        """RegisterManagedInstance, unsigned as AWS's agent sends it; the new managed-instance id."""
+        if not isinstance(public_key, str):  # an RSA key object (benchmarks pass one)
+            from openssm.protocol import rsa_auth
+
+            public_key = rsa_auth.public_key_b64(public_key)
         body = {"ActivationCode": code, "ActivationId": activation_id, "Fingerprint": fingerprint,
-                "PublicKey": rsa_auth.public_key_b64(key), "PublicKeyType": rsa_auth.PUBLIC_KEY_TYPE}
+                "PublicKey": public_key, "PublicKeyType": "Rsa"}
         return str(self.send(self.request("RegisterManagedInstance", body))["InstanceId"])
 
-    def role_token(self, instance_id: str, key: rsa.RSAPrivateKey, fingerprint: str) -> RoleCredentials:
-        request = self.request("RequestManagedInstanceRoleToken", {"Fingerprint": fingerprint})
-        rsa_auth.sign_rsa(request, instance_id, key, self.region, dt.datetime.now(dt.UTC))
-        answer = self.send(request)
+    def rsa_signed(self, request: Request, instance_id: str, signer: Signer) -> Request:
+        # AWS's agent sends this body chunked, so Content-Length is not among the signed headers.
+        return replace(request, headers=sigv4.sign_rsa(request.method, request.url, request.headers, request.body,
+                                                       instance_id, signer, self.region, "ssm", _now()))
+
+    def role_token(self, instance_id: str, signer: Any, fingerprint: str) -> RoleCredentials:
+        """RequestManagedInstanceRoleToken, signed with the node's key (a Signer, or an RSA key object)."""
+        if not callable(signer):
+            from openssm.protocol import rsa_auth
+
+            key = signer
+            signer = lambda message: rsa_auth.sign(key, message)  # noqa: E731
+        answer = self.send(self.rsa_signed(self.request("RequestManagedInstanceRoleToken",
+                                                        {"Fingerprint": fingerprint}), instance_id, signer))
         return RoleCredentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"],
-                               dt.datetime.fromtimestamp(float(answer["TokenExpirationDate"]), dt.UTC))
+                               dt.datetime.fromtimestamp(float(answer["TokenExpirationDate"]), dt.UTC),
+                               bool(answer.get("UpdateKeyPair")))
 
-    def signed(self, request: AWSRequest, creds: RoleCredentials, service: str = "ssm") -> AWSRequest:
-        SigV4Auth(Credentials(creds.access_key_id, creds.secret_access_key, creds.session_token), service,
-                  self.region).add_auth(request)
-        return request
+    def update_public_key(self, instance_id: str, signer: Signer, public_key: str) -> None:
+        """UpdateManagedInstancePublicKey, signed with the current key, as AWS's agent rotates its key."""
+        request = self.request("UpdateManagedInstancePublicKey", {"NewPublicKey": public_key,
+                                                                  "NewPublicKeyType": "Rsa"})
+        self.send(self.rsa_signed(request, instance_id, signer))
 
-    def call(self, target: str, body: dict[str, Any], creds: RoleCredentials) -> dict[str, Any]:
-        return self.send(self.signed(self.request(target, body), creds))
+
+def _answer(status: int, raw: bytes) -> dict[str, Any]:
+    text = raw.decode("utf-8", "replace")
+    parsed: Any = None
+    if text.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            parsed = None
+    if status >= 400:
+        detail = parsed if isinstance(parsed, dict) else {}
+        code = str(detail.get("__type") or "").split("#")[-1]
+        message = str(detail.get("message") or detail.get("Message") or text[:200])
+        raise CallFailed(status, code, message)
+    return dict(parsed) if isinstance(parsed, dict) else {"_body": text}

@@ -1,6 +1,8 @@
-"""The agent's end of the MGS control channel (DESIGN §4): open it with SigV4 and a token, then take
-Run Command jobs: acknowledge each, run it once (jobs.py), reply InProgress and then the outcome, resending
-the outcome until the service acknowledges it."""
+"""The agent's end of the MGS control channel (DESIGN §4), as AWS's agent opens and speaks it: `POST
+/v1/control-channel/<id>` (SigV4, ssmmessages) for a token, a SigV4-signed WebSocket upgrade, the open frame,
+then binary AgentMessages. Each agent_job is acknowledged at once and run once (jobs.py); its replies
+(InProgress, then the outcome) are resent with the same message id, on whichever channel is open, until the
+service answers agent_job_reply_ack naming that id."""
 
 from __future__ import annotations
 
@@ -12,93 +14,163 @@ import re
 import ssl
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import websockets
-from botocore.awsrequest import AWSRequest
 
-from openssm.agent import run_shell
-from openssm.agent.client import RoleCredentials, SsmClient
-from openssm.agent.jobs import run_job
-from openssm.agent.state import StateDir
+from openssm.agent import sigv4
+from openssm.agent.client import Request, RoleCredentials, SsmClient
+from openssm.agent.heartbeat import AGENT_VERSION
+from openssm.agent.jobs import Jobs
+from openssm.agent.plugins.steps import TRUNCATED
 from openssm.protocol import mgs
-from openssm.protocol.agent_message import AgentMessage
+from openssm.protocol.agent_message import AgentMessage, AgentMessageError, json_payload
 
 log = logging.getLogger(__name__)
-RESEND_SECONDS = 2.0
+RESEND_SECONDS = 3.0
+PING_SECONDS = 54.0  # DESIGN §4: pings every 54 s
 
 
-class ControlChannelClient:
+def cancelled_command(content: str) -> str:
+    """The command a cancel job names: AWS sends `CancelMessageId` (aws.ssm.<command id>.<instance id>)."""
+    try:
+        value = json.loads(content)
+    except json.JSONDecodeError:
+        return ""
+    if value.get("CancelMessageId"):
+        parts = str(value["CancelMessageId"]).split(".")
+        return parts[-2] if len(parts) >= 4 else parts[-1]
+    return str(value.get("CancelCommandId") or "")
+
+
+def fit(reply: mgs.JobReply, now: dt.datetime, agent_version: str) -> AgentMessage:
+    """The reply's message, its outputs cut further if escaping made it larger than MGS takes (120,000 bytes)."""
+    message = reply.message(now, agent_version)
+    while len(message.payload) > mgs.MAX_REPLY_BYTES and any(p.standard_output or p.standard_error
+                                                             for p in reply.plugins):
+        reply = replace(reply, plugins=tuple(replace(
+            p, standard_output=_halve(p.standard_output), standard_error=_halve(p.standard_error))
+            for p in reply.plugins))
+        message = reply.message(now, agent_version)
+    return message
+
+
+def _halve(text: str) -> str:
+    body = text.removesuffix(TRUNCATED)
+    return body[: len(body) // 2] + TRUNCATED if body else ""
+
+
+class ControlChannel:
     def __init__(self, client: SsmClient, instance_id: str, credentials: Callable[[], RoleCredentials],
-                 state: StateDir, agent_version: str, ca_bundle: str | None = None) -> None:
+                 jobs: Jobs, agent_version: str = AGENT_VERSION, resend_seconds: float = RESEND_SECONDS) -> None:
         self._client = client
         self._instance_id = instance_id
         self._credentials = credentials
-        self._state = state
+        self._jobs = jobs
         self._agent_version = agent_version
-        self._ssl = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
-        self._acked: dict[str, asyncio.Event] = {}
-        self._active: set[str] = set()  # jobs running in this process: a redelivery must not start another
+        self._resend = resend_seconds
         self._ws: Any = None  # the channel open now; replies go on whichever is current
+        self._acks: dict[str, asyncio.Event] = {}  # by the reply's message id
+        self._following: set[str] = set()  # jobs whose replies this process is delivering
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def path(self) -> str:
+        return f"/v1/control-channel/{self._instance_id}"
 
     def _token(self) -> str:
-        path = f"/v1/control-channel/{self._instance_id}"
-        request = AWSRequest("POST", self._client.endpoint + path, data=json.dumps(
-            {"MessageSchemaVersion": "1.0", "RequestId": str(uuid.uuid4())}).encode(),
-            headers={"Content-Type": "application/json"})
-        answer = self._client.send(self._client.signed(request, self._credentials(), "ssmmessages"))
+        body = json.dumps({"MessageSchemaVersion": "1.0", "RequestId": str(uuid.uuid4())},
+                          separators=(",", ":")).encode()
+        request = self._client.signed(Request("POST", self._client.endpoint + self.path,
+                                              {"Content-Type": "application/json"}, body),
+                                      self._credentials(), "ssmmessages")
+        answer = self._client.send(request)
         found = re.search(r"<TokenValue>([^<]+)</TokenValue>", answer.get("_body", ""))
         if not found:
-            raise ConnectionError("the control channel answered without a token")
+            raise ConnectionError("the control channel was created without a token")
         return found.group(1)
 
-    async def serve(self) -> None:
+    def _upgrade_headers(self, url: str) -> dict[str, str]:
+        """AWS's agent signs the WebSocket upgrade too (host, x-amz-date, x-amz-security-token)."""
+        signed = sigv4.sign("GET", url, {}, b"", self._credentials().signing(), self._client.region,
+                            "ssmmessages", dt.datetime.now(dt.UTC))
+        return {k: v for k, v in signed.items() if k != "Host"}  # the WebSocket client sends Host itself
+
+    async def serve(self, on_open: Callable[[], None] = lambda: None) -> None:
+        """Hold the channel until it closes (returns) or fails (raises)."""
         token = await asyncio.to_thread(self._token)
-        url = re.sub(r"^http", "ws", self._client.endpoint) + \
-            f"/v1/control-channel/{self._instance_id}?role=subscribe&stream=input"
-        async with websockets.connect(url, ssl=self._ssl if url.startswith("wss") else None, max_size=None,
-                                      ping_interval=54) as ws:
+        url = re.sub(r"^http", "ws", self._client.endpoint) + self.path + "?role=subscribe&stream=input"
+        headers = await asyncio.to_thread(self._upgrade_headers, url)
+        context: ssl.SSLContext | None = self._client.ssl_context() if url.startswith("wss") else None
+        async with websockets.connect(url, ssl=context, additional_headers=headers, max_size=None,
+                                      ping_interval=PING_SECONDS, ping_timeout=30, open_timeout=30) as ws:
             await ws.send(mgs.OpenControlChannel(token, self._agent_version, "linux").encode())
             self._ws = ws
             log.info("control channel open for %s", self._instance_id)
-            async for frame in ws:
-                if isinstance(frame, bytes):
-                    await self._handle(ws, AgentMessage.decode(frame))
+            on_open()
+            try:
+                async for frame in ws:
+                    if isinstance(frame, bytes):
+                        await self._handle(frame)
+            finally:
+                self._ws = None
 
-    async def _handle(self, ws: Any, message: AgentMessage) -> None:
-        if message.message_type == mgs.ControlType.JOB:
-            job = mgs.AgentJob.decode(message)
-            await ws.send(mgs.JobAck(job.job_id, str(message.message_id)).message(dt.datetime.now(dt.UTC)).encode())
-            if job.topic == mgs.SEND_COMMAND_TOPIC and job.job_id not in self._active:
-                self._active.add(job.job_id)
-                asyncio.create_task(self._run(job))
-            elif job.topic == mgs.CANCEL_COMMAND_TOPIC:
-                run_shell.cancel(str(json.loads(job.content).get("CancelCommandId", "")))
-        elif message.message_type == mgs.ControlType.JOB_REPLY_ACK:
-            acked = json.loads(message.payload).get("jobId", "")
-            if acked in self._acked:
-                self._acked[acked].set()
-
-    async def _run(self, job: mgs.AgentJob) -> None:
-        """Run the job once, then report its outcome on the current channel until it is acknowledged, even
-        across reconnects (the job may have arrived on a channel that has since closed)."""
+    async def _handle(self, frame: bytes) -> None:
         try:
-            if self._state.job(job.job_id) is None:
-                await self._send(mgs.JobReply(job.job_id, "InProgress"))
-            reply = await asyncio.to_thread(run_job, job.job_id, job.content, self._state)
-            acked = self._acked.setdefault(job.job_id, asyncio.Event())
-            while not acked.is_set():
-                await self._send(reply)
+            message = AgentMessage.decode(frame)
+            if message.message_type == mgs.ControlType.JOB:
+                await self._job(message, mgs.AgentJob.decode(message))
+            elif message.message_type == mgs.ControlType.JOB_REPLY_ACK:
+                acked = str(json_payload(message.payload, message.message_type).get("acknowledgedMessageId") or "")
+                if acked in self._acks:
+                    self._acks[acked].set()
+        except AgentMessageError as err:
+            log.warning("dropped a control channel message: %s", err)
+
+    async def _job(self, message: AgentMessage, job: mgs.AgentJob) -> None:
+        ack = mgs.JobAck(job.job_id, str(message.message_id)).message(dt.datetime.now(dt.UTC))
+        await self._ws.send(ack.encode())
+        if job.topic.startswith(mgs.CANCEL_COMMAND_TOPIC):
+            command_id = cancelled_command(job.content)
+            log.info("cancel of %s: %s", command_id, "killed" if self._jobs.cancel(command_id) else "not running")
+        elif job.topic.startswith(mgs.SEND_COMMAND_TOPIC) and job.job_id not in self._following:
+            self._following.add(job.job_id)
+            task = asyncio.create_task(self._follow(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _follow(self, job: mgs.AgentJob) -> None:
+        """Run the job once and deliver its replies, even across reconnects."""
+        try:
+            future = self._jobs.submit(job.job_id, job.content)
+            if not future.done():
+                progress = asyncio.create_task(self._deliver(mgs.JobReply(job.job_id, "InProgress")))
                 try:
-                    await asyncio.wait_for(acked.wait(), RESEND_SECONDS)
+                    reply = await asyncio.wrap_future(future)
+                finally:
+                    progress.cancel()  # the outcome supersedes it
+            else:
+                reply = future.result()
+            await self._deliver(reply)
+        finally:
+            self._following.discard(job.job_id)
+
+    async def _deliver(self, reply: mgs.JobReply) -> None:
+        data = fit(reply, dt.datetime.now(dt.UTC), self._agent_version)
+        key = str(data.message_id)
+        acked = self._acks[key] = asyncio.Event()
+        encoded = data.encode()
+        try:
+            while not acked.is_set():
+                try:
+                    if self._ws is not None:
+                        await self._ws.send(encoded)
+                except Exception as err:  # the channel is down; the next attempt uses the reconnected one
+                    log.info("reply for %s not sent yet: %s", reply.job_id, err)
+                try:
+                    await asyncio.wait_for(acked.wait(), self._resend)
                 except TimeoutError:
                     continue
         finally:
-            self._acked.pop(job.job_id, None)
-            self._active.discard(job.job_id)
-
-    async def _send(self, reply: mgs.JobReply) -> None:
-        try:
-            await self._ws.send(reply.message(dt.datetime.now(dt.UTC), self._agent_version).encode())
-        except Exception as err:  # the channel is down; the next attempt uses the reconnected one
-            log.info("reply for %s not sent yet: %s", reply.job_id, err)
+            self._acks.pop(key, None)

@@ -1,89 +1,115 @@
-"""Running a Run Command job (a SendCommandPayload) once: `{{ name }}` parameters substituted as AWS's
-agent does, each step run by its plugin, and the outcome recorded before it is reported, so a job delivered
-again is answered from the record instead of being run twice."""
+"""Running Run Command jobs exactly once per (CommandId, node), whichever channel brings them.
+
+A job is recorded as started in the state directory before it runs and with its final reply after. A job
+delivered again once answered is answered from the record; one found started but unanswered (the agent died
+while it ran) is reported Failed rather than run again, as AWS's agent does not re-run it either; within one
+process a job delivered again while it runs joins the running one. Each job runs on its own thread.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-from pathlib import Path
+import logging
+import threading
+from concurrent.futures import Future
 from typing import Any
 
-from openssm.agent.run_shell import run_script
+from openssm.agent.documents import BadPayload, Step, parse
+from openssm.agent.plugins.run_shell import ProcessHandle
+from openssm.agent.plugins.steps import failed, run_step
 from openssm.agent.state import StateDir
 from openssm.protocol.mgs import JobReply, PluginResult
 
-_PARAM = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
-# A reply must stay under 120,000 bytes (DESIGN §4); the server keeps what arrives and cuts for the API.
-MAX_STDOUT_IN_REPLY, MAX_STDERR_IN_REPLY = 48_000, 16_000
+log = logging.getLogger(__name__)
+LOST_MESSAGE = "The agent stopped while the command ran; it was not run again."
 
 
-def _substitute(value: Any, parameters: dict[str, Any]) -> Any:
-    """A whole-string `{{ name }}` becomes the parameter's value (a list stays a list); inside text, its text."""
-    if isinstance(value, str):
-        whole = _PARAM.fullmatch(value.strip())
-        if whole and whole.group(1) in parameters:
-            return parameters[whole.group(1)]
-        return _PARAM.sub(lambda m: _text(parameters.get(m.group(1), m.group(0))), value)
-    if isinstance(value, list):
-        return [_substitute(v, parameters) for v in value]
-    if isinstance(value, dict):
-        return {k: _substitute(v, parameters) for k, v in value.items()}
-    return value
+def document_status(results: tuple[PluginResult, ...]) -> str:
+    statuses = {r.status for r in results} - {"Skipped"}
+    if statuses <= {"Success"}:
+        return "Success"
+    return next((s for s in ("Cancelled", "TimedOut") if s in statuses), "Failed")
 
 
-def _text(value: Any) -> str:
-    return "\n".join(map(str, value)) if isinstance(value, list) else str(value)
+def reply_to_record(reply: JobReply) -> dict[str, Any]:
+    return {"job_id": reply.job_id, "status": reply.document_status, "plugins": [vars(p) for p in reply.plugins]}
 
 
-def _stamp(when: dt.datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-def run_job(job_id: str, content: str, state: StateDir) -> JobReply:
-    """The job's final reply, running it only if the record says it has not run."""
-    recorded = state.job(job_id)
-    if recorded is not None and "reply" in recorded:
-        return _reply_from(recorded["reply"])
-    if recorded is not None:
-        # Started before a crash: AWS's agent does not run a half-run command again either.
-        lost = PluginResult("aws:runShellScript", "Failed", 1, "", "The agent stopped while the command ran.")
-        reply = JobReply(job_id, "Failed", (lost,))
-    else:
-        state.record_job(job_id, {"started": dt.datetime.now(dt.UTC).isoformat()})
-        reply = _execute(job_id, json.loads(content), state.path / "work" / job_id)
-    state.record_job(job_id, {"reply": _reply_to(reply)})
-    return reply
-
-
-def _execute(job_id: str, payload: dict[str, Any], work_dir: Path) -> JobReply:
-    document = payload.get("DocumentContent") or {}
-    parameters = payload.get("Parameters") or {}
-    results = []
-    for step in document.get("mainSteps") or ():
-        action, inputs = step.get("action", ""), _substitute(step.get("inputs") or {}, parameters)
-        if action != "aws:runShellScript":
-            results.append(PluginResult(action, "Failed", 1, "", f"Plugin {action} is not supported on this "
-                                        "platform (Linux): step execution failed."))
-            continue
-        commands = inputs.get("runCommand") or []
-        lines = commands if isinstance(commands, list) else [str(commands)]
-        timeout = float(inputs.get("timeoutSeconds") or 3600)
-        result = run_script([str(x) for x in lines], timeout, work_dir, inputs.get("workingDirectory") or None,
-                            job_id)
-        results.append(PluginResult(action, result.status, result.code, result.stdout[:MAX_STDOUT_IN_REPLY],
-                                    result.stderr[:MAX_STDERR_IN_REPLY], _stamp(result.start), _stamp(result.end)))
-    statuses = {r.status for r in results}
-    overall = "Success" if statuses <= {"Success"} else next(
-        (s for s in ("Cancelled", "TimedOut") if s in statuses), "Failed")
-    return JobReply(job_id, overall, tuple(results))
-
-
-def _reply_to(reply: JobReply) -> dict[str, Any]:
-    return {"job_id": reply.job_id, "status": reply.document_status,
-            "plugins": [vars(p) for p in reply.plugins]}
-
-
-def _reply_from(data: dict[str, Any]) -> JobReply:
+def reply_from_record(data: dict[str, Any]) -> JobReply:
     return JobReply(data["job_id"], data["status"], tuple(PluginResult(**p) for p in data["plugins"]))
+
+
+class Jobs:
+    def __init__(self, state: StateDir) -> None:
+        self._state = state
+        self._lock = threading.Lock()
+        self._running: dict[str, tuple[Future[JobReply], ProcessHandle]] = {}
+
+    def answered(self, job_id: str) -> JobReply | None:
+        """The recorded final reply of a job that has run."""
+        recorded = self._state.job(job_id)
+        return reply_from_record(recorded["reply"]) if recorded and "reply" in recorded else None
+
+    def submit(self, job_id: str, content: str) -> Future[JobReply]:
+        """The job's final reply, once; starting it only if it has neither run nor is running."""
+        with self._lock:
+            if job_id in self._running:
+                return self._running[job_id][0]
+            done = self.answered(job_id)
+            future: Future[JobReply] = Future()
+            if done is not None:
+                future.set_result(done)
+                return future
+            handle = ProcessHandle()
+            self._running[job_id] = (future, handle)
+        threading.Thread(target=self._run, args=(job_id, content, future, handle), name=f"job-{job_id}",
+                         daemon=True).start()
+        return future
+
+    def run(self, job_id: str, content: str) -> JobReply:
+        return self.submit(job_id, content).result()
+
+    def cancel(self, job_id: str) -> bool:
+        """Kill a running job's process group; False if it is not running here."""
+        with self._lock:
+            running = self._running.get(job_id)
+        if running is None:
+            return False
+        running[1].cancel()
+        return True
+
+    def _run(self, job_id: str, content: str, future: Future[JobReply], handle: ProcessHandle) -> None:
+        try:
+            reply = self._execute(job_id, content, handle)
+        except Exception as err:  # a bug or a full disk must still answer the service
+            log.exception("job %s failed in the agent", job_id)
+            reply = JobReply(job_id, "Failed", (PluginResult("aws:runShellScript", "Failed", 1, "", str(err)),))
+        with self._lock:
+            self._running.pop(job_id, None)
+        future.set_result(reply)
+
+    def _execute(self, job_id: str, content: str, handle: ProcessHandle) -> JobReply:
+        recorded = self._state.job(job_id)
+        if recorded is not None and "reply" in recorded:
+            return reply_from_record(recorded["reply"])
+        if recorded is not None:
+            reply = JobReply(job_id, "Failed", (failed(Step("aws:runShellScript", "", (), "", 0), LOST_MESSAGE),))
+        else:
+            self._state.record_job(job_id, {"started": dt.datetime.now(dt.UTC).isoformat()})
+            reply = self._steps(job_id, content, handle)
+        self._state.record_job(job_id, {"reply": reply_to_record(reply)})
+        return reply
+
+    def _steps(self, job_id: str, content: str, handle: ProcessHandle) -> JobReply:
+        try:
+            job = parse(content)
+        except BadPayload as err:
+            return JobReply(job_id, "Failed", (failed(Step("aws:runShellScript", "", (), "", 0), str(err)),))
+        work_dir = self._state.work_dir(job_id)
+        results: list[PluginResult] = []
+        for step in job.steps:
+            if handle.cancelled:
+                break
+            results.append(run_step(step, work_dir, handle))
+        plugins = tuple(results)
+        return JobReply(job_id, "Cancelled" if handle.cancelled else document_status(plugins), plugins)

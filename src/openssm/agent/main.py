@@ -1,93 +1,93 @@
-"""`openssm agent run`: heartbeats and the control channel, reconnecting with jittered exponential backoff.
-The agent opens every connection itself and never listens on a port."""
+"""`openssm agent run`: heartbeats, and the control channel held open with jittered exponential backoff, falling
+back to polling ec2messages while the channel cannot be opened. The agent opens every connection itself and
+never listens on a port."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import platform
 import random
-import socket
 
 from openssm.agent.client import CallFailed, SsmClient
-from openssm.agent.control_channel import ControlChannelClient
+from openssm.agent.control_channel import ControlChannel
+from openssm.agent.credentials import CredentialSource, CredentialsRefused
 from openssm.agent.ec2messages import MessagePoller
-from openssm.agent.identity import CredentialSource
-from openssm.agent.state import Registration, StateDir
+from openssm.agent.heartbeat import AGENT_VERSION, MDS, MGS, Heartbeat
+from openssm.agent.jobs import Jobs
+from openssm.agent.state import StateDir
 
-AGENT_NAME = "openssm-agent"
-AGENT_VERSION = "3.3.0.0"
 FALLBACK_AFTER = 3  # control channel failures in a row before polling ec2messages
 FALLBACK_SECONDS = 60.0
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
 log = logging.getLogger(__name__)
 
 
-def _platform() -> dict[str, str]:
-    fields = {"NAME": platform.system(), "VERSION_ID": platform.release()}
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                key, _, value = line.strip().partition("=")
-                fields[key] = value.strip('"')
-    except OSError:
-        pass
-    try:
-        address = socket.gethostbyname(socket.gethostname())
-    except OSError:
-        address = "127.0.0.1"
-    return {"PlatformType": "Linux", "PlatformName": fields["NAME"], "PlatformVersion": fields["VERSION_ID"],
-            "ComputerName": socket.gethostname(), "IPAddress": address}
+class Backoff:
+    """Full-jitter exponential backoff: a random wait up to a ceiling that doubles on each failure."""
+
+    def __init__(self, first: float = BACKOFF_FIRST, ceiling: float = BACKOFF_MAX) -> None:
+        self._first, self._ceiling, self._current = first, ceiling, first
+
+    def reset(self) -> None:
+        self._current = self._first
+
+    def next_wait(self) -> float:
+        wait = random.uniform(0, self._current)
+        self._current = min(self._current * 2, self._ceiling)
+        return wait
 
 
 class Agent:
-    def __init__(self, registration: Registration, state: StateDir, heartbeat_seconds: float = 300) -> None:
-        self.registration = registration
+    def __init__(self, state: StateDir, heartbeat_seconds: float = 300.0, backoff: Backoff | None = None) -> None:
+        registration = state.registration()
+        if registration is None:
+            raise ValueError(f"no registration in {state.path}")
         self.state = state
-        self.heartbeat_seconds = heartbeat_seconds
+        self.registration = registration
+        self.backoff = backoff or Backoff()
         self.client = SsmClient(registration.endpoint, registration.region, registration.ca_bundle)
-        self.credentials = CredentialSource(registration, self.client)
-
-    def heartbeat(self) -> None:
-        self.client.call("UpdateInstanceInformation", {
-            "AgentName": AGENT_NAME, "AgentStatus": "Active", "AgentVersion": AGENT_VERSION,
-            "InstanceId": self.registration.instance_id, **_platform()}, self.credentials.get())
+        self.credentials = CredentialSource(state, self.client)
+        self.jobs = Jobs(state)
+        instance_id = registration.instance_id
+        self.heartbeat = Heartbeat(self.client, instance_id, self.credentials.get, heartbeat_seconds)
+        self.channel = ControlChannel(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION)
+        self.poller = MessagePoller(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION)
 
     async def run(self) -> None:
-        await asyncio.to_thread(self.heartbeat)
-        beats = asyncio.create_task(self._heartbeats())
-        channel = ControlChannelClient(self.client, self.registration.instance_id, self.credentials.get,
-                                       self.state, AGENT_VERSION, self.registration.ca_bundle)
-        poller = MessagePoller(self.client, self.registration.instance_id, self.credentials.get, self.state,
-                               AGENT_VERSION)
-        backoff, failures = 1.0, 0
+        await asyncio.to_thread(self.credentials.get)  # fail fast when the node is not (or no longer) known
+        beats = asyncio.create_task(self.heartbeat.run())
+        backoff, failures = self.backoff, 0
+
+        def opened() -> None:
+            nonlocal failures
+            backoff.reset()
+            failures = 0
+            self.heartbeat.channel = MGS
+
         try:
             while True:
                 if failures >= FALLBACK_AFTER:
-                    log.warning("control channel unavailable; polling ec2messages for %.0f s", FALLBACK_SECONDS)
-                    try:
-                        await poller.poll_for(FALLBACK_SECONDS)
-                    except Exception as err:  # the endpoint itself is away: back to retrying the channel
-                        log.warning("ec2messages unavailable: %s", err)
+                    await self._poll_messages()
                     failures = 0
                 try:
-                    await channel.serve()
-                    backoff, failures = 1.0, 0
-                except CallFailed as err:
-                    log.error("control channel refused: %s", err)
-                    if err.status in (400, 403) and err.code in ("UnrecognizedClientException", "AccessDenied"):
-                        raise
-                except Exception as err:  # anything else (network, server restart) is retried with backoff
+                    await self.channel.serve(opened)
+                    log.info("control channel closed")
+                except CredentialsRefused:
+                    raise  # the node is no longer known: no channel will take it
+                except CallFailed as err:  # e.g. a role without ssmmessages: ec2messages may still serve
+                    log.warning("control channel refused: %s", err)
+                    failures += 1
+                except Exception as err:  # network, TLS, a server restart: retried with backoff
                     log.warning("control channel lost: %s", err)
                     failures += 1
-                await asyncio.sleep(random.uniform(0, backoff))
-                backoff = min(backoff * 2, 60.0)
+                await asyncio.sleep(backoff.next_wait())
         finally:
             beats.cancel()
 
-    async def _heartbeats(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat_seconds)
-            try:
-                await asyncio.to_thread(self.heartbeat)
-            except (CallFailed, OSError) as err:
-                log.warning("heartbeat failed: %s", err)
+    async def _poll_messages(self) -> None:
+        log.warning("control channel unavailable; polling ec2messages for %.0f s", FALLBACK_SECONDS)
+        self.heartbeat.channel = MDS
+        try:
+            await self.poller.poll_for(FALLBACK_SECONDS)
+        except Exception as err:  # the endpoint itself is away: back to retrying the channel
+            log.warning("ec2messages unavailable: %s", err)

@@ -1,15 +1,19 @@
-"""The agent's state directory (default /var/lib/openssm, 0700): its registration (instance id, key,
-endpoint) and the record of jobs it has run, so that a job delivered again is never run twice."""
+"""The agent's state directory (default /var/lib/openssm, mode 0700, every file 0600): its registration
+(instance id, region, endpoint, fingerprint, private key) and the record of every job it has run, so that a
+job delivered again is never run twice. Deleting it loses the node's identity, as at AWS."""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 DEFAULT_STATE_DIR = Path("/var/lib/openssm")
+REGISTRATION_FILE = "registration.json"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 @dataclass(frozen=True)
@@ -18,19 +22,26 @@ class Registration:
     region: str
     endpoint: str
     fingerprint: str
-    private_key: str  # base64 DER, as rsa_auth writes it
+    private_key: str  # base64 DER PKCS#1, as AWS's agent stores it
     ca_bundle: str | None = None
+    # A key being rotated in: kept until the service has it and it is saved as private_key, so that a crash
+    # between the two steps cannot leave the node with a key the service does not know.
+    next_private_key: str | None = None
 
 
 class StateDir:
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = Path(path)
 
-    def _write(self, name: str, data: dict[str, Any]) -> None:
-        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        target = self.path / name
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial = target.with_suffix(".tmp")
+    def _ensure(self, directory: Path) -> None:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask
+
+    def _write(self, relative: str, data: dict[str, Any]) -> None:
+        target = self.path / relative
+        self._ensure(self.path)
+        self._ensure(target.parent)
+        partial = target.with_name(target.name + ".tmp")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(data, f)
@@ -39,15 +50,28 @@ class StateDir:
         os.replace(partial, target)  # a crash leaves the old record or the new one, never half of one
 
     def save_registration(self, registration: Registration) -> None:
-        self._write("registration.json", asdict(registration))
+        self._write(REGISTRATION_FILE, asdict(registration))
 
     def registration(self) -> Registration | None:
-        path = self.path / "registration.json"
-        return Registration(**json.loads(path.read_text())) if path.exists() else None
+        path = self.path / REGISTRATION_FILE
+        if not path.exists():
+            return None
+        known = {f.name for f in fields(Registration)}
+        return Registration(**{k: v for k, v in json.loads(path.read_text()).items() if k in known})
+
+    def _job_file(self, job_id: str) -> str:
+        return f"jobs/{_SAFE_NAME.sub('_', job_id)}.json"
 
     def job(self, job_id: str) -> dict[str, Any] | None:
-        path = self.path / "jobs" / f"{job_id}.json"
+        path = self.path / self._job_file(job_id)
         return dict(json.loads(path.read_text())) if path.exists() else None
 
     def record_job(self, job_id: str, record: dict[str, Any]) -> None:
-        self._write(f"jobs/{job_id}.json", record)
+        self._write(self._job_file(job_id), record)
+
+    def work_dir(self, job_id: str) -> Path:
+        """Where a job's scripts run and its full output is kept."""
+        directory = self.path / "work" / _SAFE_NAME.sub("_", job_id)
+        self._ensure(self.path / "work")
+        self._ensure(directory)
+        return directory

@@ -1,15 +1,18 @@
-"""`openssm agent`: register this node with a hybrid activation, then run it."""
+"""`openssm agent`: register this node with a hybrid activation, run the agent, install it as a service."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+import os
+import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import click
 
 from openssm.agent.state import DEFAULT_STATE_DIR, StateDir
+
+UNIT_NAME = "openssm-agent.service"
 
 
 @click.group()
@@ -23,32 +26,59 @@ def agent() -> None:
 @click.option("--region", required=True)
 @click.option("--endpoint", required=True, help="OpenSSM's URL, e.g. https://ssm.example.com:8443")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=DEFAULT_STATE_DIR, show_default=True)
-@click.option("--ca-bundle", type=click.Path(exists=True), default=None, help="CA to trust for the endpoint.")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="PEM file of the CA to trust for the endpoint (a lab CA from `openssm pki`).")
 def register(code: str, activation_id: str, region: str, endpoint: str, state_dir: Path,
              ca_bundle: str | None) -> None:
-    """Register with an activation (RSA key; RegisterManagedInstance) and keep the identity in the state dir."""
+    """Register with an activation (new RSA key; RegisterManagedInstance, RequestManagedInstanceRoleToken) and
+    keep the identity in the state directory."""
     from openssm.agent.client import CallFailed
     from openssm.agent.identity import register as do_register
 
+    state = StateDir(state_dir)
+    if state.registration() is not None:
+        raise click.ClickException(f"{state_dir} already holds a registration; remove it to register again")
+    bundle = str(Path(ca_bundle).resolve()) if ca_bundle else None
     try:
-        registration = do_register(StateDir(state_dir), endpoint, region, activation_id, code, ca_bundle)
+        registration, _ = do_register(state, endpoint, region, activation_id, code, bundle)
     except CallFailed as err:
         raise click.ClickException(f"registration refused: {err}") from err
     click.echo(f"registered as {registration.instance_id}")
+
+
+def _lean_command(state_dir: Path, heartbeat_seconds: float) -> list[str]:
+    return [sys.executable, "-m", "openssm.agent", "run", "--state-dir", str(state_dir),
+            "--heartbeat-seconds", str(heartbeat_seconds)]
 
 
 @agent.command("run")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=DEFAULT_STATE_DIR, show_default=True)
 @click.option("--heartbeat-seconds", type=float, default=300.0, show_default=True)
 def run(state_dir: Path, heartbeat_seconds: float) -> None:
-    """Run in the foreground (a systemd unit runs this)."""
-    from openssm.agent.main import Agent
+    """Run in the foreground (the systemd unit runs this)."""
+    # Become a fresh interpreter that loads only the agent: this process has loaded every `openssm` command.
+    # exec keeps the process id, so systemd and supervisors see no difference.
+    command = _lean_command(state_dir, heartbeat_seconds)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    state = StateDir(state_dir)
-    registration = state.registration()
-    if registration is None:
-        click.echo(f"not registered: no registration in {state_dir}; run `openssm agent register` first "
-                   "(a deleted state directory loses the node's identity)", err=True)
-        sys.exit(2)
-    asyncio.run(Agent(registration, state, heartbeat_seconds).run())
+
+@agent.command("install-service")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=DEFAULT_STATE_DIR, show_default=True)
+@click.option("--unit-dir", type=click.Path(path_type=Path), default=Path("/etc/systemd/system"), show_default=True)
+@click.option("--enable/--no-enable", default=False, help="Also run systemctl daemon-reload and enable --now.")
+def install_service(state_dir: Path, unit_dir: Path, enable: bool) -> None:
+    """Write the systemd unit for this installation (ExecStart names this Python and state directory)."""
+    template = resources.files("openssm.agent").joinpath(UNIT_NAME).read_text()
+    exec_start = " ".join(_lean_command(state_dir.resolve(), 300.0)[:-2])
+    lines = [f"ExecStart={exec_start}" if line.startswith("ExecStart=") else line for line in template.splitlines()]
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    target = unit_dir / UNIT_NAME
+    target.write_text("\n".join(lines) + "\n")
+    click.echo(f"wrote {target}")
+    if enable:
+        subprocess.run(["systemctl", "daemon-reload"], check=True)
+        subprocess.run(["systemctl", "enable", "--now", UNIT_NAME], check=True)
+    else:
+        click.echo(f"start it with: systemctl daemon-reload && systemctl enable --now {UNIT_NAME}")
