@@ -8,15 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import facts, request_tag_keys, tag_map, without_nones
+from openssm.api.handlers.ssm_common import check_ssm_service_role, request_tag_keys, tag_map, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
-from openssm.errors import ValidationError
-from openssm.iam.service_roles import find_role, trusts_service
 from openssm.services import activations
 from openssm.services.activations import Activation, NewActivation
 from openssm.services.parameter_model import InvalidNextToken
 
-SSM_PRINCIPAL = "ssm.amazonaws.com"
 TAG_KIND = "Activation"
 PAGE = 50
 
@@ -34,14 +31,8 @@ def _existing(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
 
 
 def create_activation(ctx: RequestContext, p: Params) -> dict[str, Any]:
-    role_name = p["IamRole"].strip("/")
     with ctx.container.db.begin() as conn:
-        role = find_role(conn, ctx.account_id, role_name)
-        role_arn = role.arn if role else f"arn:aws:iam::{ctx.account_id}:role/{role_name}"
-        ctx.container.authorizer.authorize_pass_role(facts(ctx), role_arn, SSM_PRINCIPAL)
-        if role is None or not trusts_service(role, SSM_PRINCIPAL):
-            # AWS's own wording for both failures.
-            raise ValidationError(f"Nonexistent role or missing ssm service principal in trust policy: {role_arn}")
+        check_ssm_service_role(ctx, conn, p["IamRole"])
         spec = NewActivation(p["IamRole"], p.get("RegistrationLimit"), p.get("ExpirationDate"),
                              p.get("DefaultInstanceName"), p.get("Description"))
         activation, code = activations.create(conn, ctx.account_id, ctx.region, spec, ctx.now)

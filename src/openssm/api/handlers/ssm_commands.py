@@ -27,8 +27,9 @@ def _stamp(value: Any) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z" if value else ""
 
 
-def _targets(ctx: RequestContext, p: Params) -> list[ManagedInstance]:
-    """The managed instances a SendCommand names (InstanceIds, or Targets by ids, tag:<key> or tag-key)."""
+def _targets(ctx: RequestContext, p: Params) -> list[tuple[ManagedInstance, Mapping[str, str]]]:
+    """The managed instances a SendCommand names (InstanceIds, or Targets by ids, tag:<key> or tag-key), each
+    with its tags (which authorization needs too)."""
     ids, targets = p.get("InstanceIds") or [], p.get("Targets") or []
     if bool(ids) == bool(targets):
         raise ValidationError("Specify either InstanceIds or Targets, not both and not neither.")
@@ -44,7 +45,7 @@ def _targets(ctx: RequestContext, p: Params) -> list[ManagedInstance]:
         missing = [i for i in ids if i not in by_id]
         if missing:
             raise InvalidInstanceId(f"Instances [{missing}] not in a valid state for account {ctx.account_id}")
-        return [by_id[i] for i in dict.fromkeys(ids)]
+        return [(by_id[i], tagged[i]) for i in dict.fromkeys(ids)]
     chosen = list(fleet)
     for target in targets:
         key, values = target["Key"], set(target.get("Values") or ())
@@ -56,7 +57,7 @@ def _targets(ctx: RequestContext, p: Params) -> list[ManagedInstance]:
             chosen = [i for i in chosen if tagged[i.instance_id].get(key[4:]) in values]
         else:
             raise ValidationError(f"Target key {key} is not supported; use InstanceIds, tag:<key> or tag-key.")
-    return chosen
+    return [(i, tagged[i.instance_id]) for i in chosen]
 
 
 def _send_resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
@@ -65,16 +66,12 @@ def _send_resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
         targets = _targets(ctx, p)
     except Exception:
         return [ResourceRef(document)]  # the handler refuses the targets, after authorization
-    tags = ctx.container.parameters.tags
-    with ctx.container.db.read() as conn:
-        refs = [ResourceRef(i.arn, tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", i.instance_id))
-                for i in targets]
-    return [ResourceRef(document), *refs]
+    return [ResourceRef(document), *(ResourceRef(i.arn, tags) for i, tags in targets)]
 
 
 def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
     document = command_documents.prepare(p["DocumentName"], p.get("DocumentVersion"), p.get("Parameters") or {})
-    targets = _targets(ctx, p)
+    targets = [i for i, _ in _targets(ctx, p)]
     spec = NewCommand(document, [i.instance_id for i in targets], p.get("Targets") or [], p.get("Comment") or "",
                       p.get("TimeoutSeconds") or 3600, p.get("MaxConcurrency") or "50", p.get("MaxErrors") or "0",
                       p.get("OutputS3BucketName") or "", p.get("OutputS3KeyPrefix") or "",

@@ -11,8 +11,9 @@ from sqlalchemy import Connection
 
 from openssm.api.context import RequestContext
 from openssm.api.operations import Params, ResourceRef
-from openssm.errors import AccessDenied
+from openssm.errors import AccessDenied, ValidationError
 from openssm.iam.ports import AuthorizationTarget, CallFacts
+from openssm.iam.service_roles import find_role, trusts_service
 from openssm.services import kms_tags
 from openssm.services.kms_model import Key, KeyManager, aws_managed_key_policy
 from openssm.services.parameter_model import Scope
@@ -92,3 +93,18 @@ def request_tag_keys(p: Params) -> dict[str, Any]:
 
 def without_nones(out: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
+
+
+SSM_PRINCIPAL = "ssm.amazonaws.com"
+
+
+def check_ssm_service_role(ctx: RequestContext, conn: Connection, name: str) -> None:
+    """A role handed to SSM for nodes (CreateActivation, UpdateManagedInstanceRole): the caller may pass it
+    (iam:PassRole, iam:PassedToService), it exists and it trusts ssm.amazonaws.com."""
+    role_name = name.strip("/")
+    role = find_role(conn, ctx.account_id, role_name)
+    role_arn = role.arn if role else f"arn:aws:iam::{ctx.account_id}:role/{role_name}"
+    ctx.container.authorizer.authorize_pass_role(facts(ctx), role_arn, SSM_PRINCIPAL)
+    if role is None or not trusts_service(role, SSM_PRINCIPAL):
+        # AWS's own wording for both failures.
+        raise ValidationError(f"Nonexistent role or missing ssm service principal in trust policy: {role_arn}")

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_activations import SSM_PRINCIPAL, _page_start, _token
-from openssm.api.handlers.ssm_common import facts, without_nones
+from openssm.api.handlers.ssm_activations import _page_start, _token
+from openssm.api.handlers.ssm_common import check_ssm_service_role, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AccessDenied, ValidationError
 from openssm.iam import tags
 from openssm.iam.entities import EntityKind
 from openssm.iam.principals import PrincipalType
-from openssm.iam.service_roles import find_role, trusts_service
+from openssm.iam.service_roles import find_role
 from openssm.iam.sessions import SessionGrant, issue, revoke_instance
 from openssm.protocol import rsa_auth
 from openssm.services import activations, instances
@@ -119,15 +119,10 @@ def deregister_managed_instance(ctx: RequestContext, p: Params) -> dict[str, Any
 
 
 def update_managed_instance_role(ctx: RequestContext, p: Params) -> dict[str, Any]:
-    role_name = p["IamRole"].strip("/")
     with ctx.container.db.begin() as conn:
         if instances.get(conn, ctx.account_id, ctx.region, p["InstanceId"], ctx.now) is None:
             raise InvalidInstanceId(f"Instance Id {p['InstanceId']} is not a registered managed node.")
-        role = find_role(conn, ctx.account_id, role_name)
-        role_arn = role.arn if role else f"arn:aws:iam::{ctx.account_id}:role/{role_name}"
-        ctx.container.authorizer.authorize_pass_role(facts(ctx), role_arn, SSM_PRINCIPAL)
-        if role is None or not trusts_service(role, SSM_PRINCIPAL):
-            raise ValidationError(f"Nonexistent role or missing ssm service principal in trust policy: {role_arn}")
+        check_ssm_service_role(ctx, conn, p["IamRole"])
         instances.update_role(conn, ctx.account_id, ctx.region, p["InstanceId"], p["IamRole"])
     return {}
 

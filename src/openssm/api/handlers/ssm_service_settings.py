@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import facts
+from openssm.api.handlers.ssm_common import SSM_PRINCIPAL, facts
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AwsError, ValidationError
 from openssm.iam import tags
@@ -14,8 +14,6 @@ from openssm.iam.entities import EntityKind
 from openssm.iam.service_roles import find_role, trusts_service
 from openssm.services import service_settings as settings
 from openssm.services.service_settings import ServiceSetting, SettingScope
-
-SSM_PRINCIPAL = "ssm.amazonaws.com"
 
 
 def _scope(ctx: RequestContext) -> SettingScope:
