@@ -12,7 +12,7 @@ from openssm.iam.authorizer import PolicyAuthorizer
 from openssm.iam.service import IamService
 from openssm.iam.sessions import resolve_session_credential
 from openssm.protocol.trail_parameters import trail_parameters
-from openssm.services import instances
+from openssm.services import documents, instances
 from openssm.services.audit import AuditTrail
 from openssm.services.audit_chain import CHAIN_KEY_LABEL
 from openssm.services.command_replies import ReplyWriter
@@ -38,7 +38,8 @@ class Container:
         self.kms = KmsService(db, box)
         self.parameters = ParameterService(db, self.kms)
         self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters,
-                                                                  "ManagedInstance": instances.InstanceTagTarget()})
+                                                                  "ManagedInstance": instances.InstanceTagTarget(),
+                                                                  "Document": documents.DocumentTagTarget()})
         self.command_hub = LocalHub()
         self.command_replies = ReplyWriter(db, self.clock)
         self.audit = AuditTrail(db, chain_key=box.derive_key(CHAIN_KEY_LABEL), default_account=config.default_account,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.agents import AgentProcess
 from tests.support.server import ServerProcess
 
 
@@ -31,3 +32,12 @@ def fresh_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     yield start
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture
+def agent(server: ServerProcess, tmp_path: Path) -> Iterator[AgentProcess]:
+    """A real `openssm agent` enrolled with the shared server and online."""
+    running = AgentProcess(server, tmp_path / "agent").register().start()
+    running.wait_online()
+    yield running
+    running.stop()

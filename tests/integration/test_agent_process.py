@@ -11,10 +11,8 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from openssm.pki import init_pki
 from tests.support.agents import AgentProcess, node_role, wait_invocation
@@ -37,14 +35,6 @@ def ended(pid: int, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-@pytest.fixture
-def agent(server: ServerProcess, tmp_path: Path) -> Iterator[AgentProcess]:
-    running = AgentProcess(server, tmp_path / "agent").register().start()
-    running.wait_online()
-    yield running
-    running.stop()
 
 
 def test_an_agent_enrols_and_runs_commands_over_https_trusting_the_lab_ca(

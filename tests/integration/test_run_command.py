@@ -4,7 +4,6 @@ their own control channels, driven by boto3 and the aws CLI."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,6 @@ from botocore.exceptions import ClientError
 from tests.support.agents import AgentProcess, wait_invocation
 from tests.support.iam import allow, user_with_policy
 from tests.support.server import ServerProcess
-
-
-@pytest.fixture
-def agent(server: ServerProcess, tmp_path: Path) -> Iterator[AgentProcess]:
-    running = AgentProcess(server, tmp_path / "agent").register().start()
-    running.wait_online()
-    yield running
-    running.stop()
 
 
 def send(server: ServerProcess, commands: list[str], **extra: object) -> str:
@@ -36,7 +27,7 @@ def test_a_command_runs_on_the_node_and_its_output_comes_back(server: ServerProc
     result = wait_invocation(server, command_id, agent.instance_id)
     assert (result["Status"], result["StatusDetails"], result["ResponseCode"]) == ("Success", "Success", 0)
     assert result["StandardOutputContent"] == "hello-from-node\nLinux\n"
-    assert result["PluginName"] == "runShellScript" and result["Comment"] == "smoke"
+    assert result["PluginName"] == "aws:runShellScript" and result["Comment"] == "smoke"
     listed = server.client("ssm").list_commands(CommandId=command_id)["Commands"][0]
     assert (listed["Status"], listed["TargetCount"], listed["CompletedCount"], listed["ErrorCount"]) == (
         "Success", 1, 1, 0)

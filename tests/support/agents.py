@@ -68,8 +68,9 @@ class AgentProcess:
 
 
 def wait_invocation(server: ServerProcess, command_id: str, instance_id: str, timeout: float = 60,
-                    final: bool = True) -> dict[str, Any]:
-    """The invocation once it is final (or, with final=False, once it has left Pending)."""
+                    final: bool = True, plugin: str | None = None) -> dict[str, Any]:
+    """The invocation once it is final (or, with final=False, once it has left Pending); for a document of
+    several steps, name the `plugin` whose result to answer."""
     ssm = server.client("ssm")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -77,6 +78,7 @@ def wait_invocation(server: ServerProcess, command_id: str, instance_id: str, ti
         status = found[0]["Status"] if found else "Pending"
         if (final and status not in ("Pending", "InProgress", "Delayed", "Cancelling")) or (
                 not final and status != "Pending"):
-            return dict(ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id))
+            return dict(ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id,
+                                                   **({"PluginName": plugin} if plugin else {})))
         time.sleep(0.2)
     raise AssertionError(f"command {command_id} on {instance_id} still {status}")

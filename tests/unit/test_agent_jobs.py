@@ -16,12 +16,14 @@ from openssm.agent.plugins import steps
 from openssm.agent.plugins.run_shell import STOPPED_EXIT_CODE, ProcessHandle, run_script
 from openssm.agent.state import Registration, StateDir
 from openssm.protocol.mgs import send_command_payload
-from openssm.services.command_documents import prepare
+from openssm.services import documents
+from openssm.services.command_documents import for_version
 
 
 def payload(commands: list[str], name: str = "AWS-RunShellScript", **extra: str) -> str:
-    document = prepare(name, None, {"commands": commands, **{k: [v] for k, v in extra.items()}})
-    return send_command_payload("c-1", name, document.content, document.parameters)
+    supplied = {"commands": commands, **{k: [v] for k, v in extra.items()}}
+    document = for_version(documents.built_in(name, "us-east-1"), supplied, lambda ref: ref)
+    return send_command_payload("c-1", name, document.content, document.run_parameters)
 
 
 def wait_until_gone(pid: int, timeout: float = 10.0) -> bool:
@@ -96,7 +98,7 @@ def test_powershell_without_powershell_core_fails_as_awss_agent_reports_it(
     reply = Jobs(StateDir(tmp_path)).run("c-5", payload(["Get-Date"], "AWS-RunPowerShellScript"))
     assert reply.document_status == "Failed"
     assert reply.plugins[0].standard_error == ("Plugin with name aws:runPowerShellScript is not supported in "
-                                               "current platform. Step name: runPowerShellScript")
+                                               "current platform. Step name: aws:runPowerShellScript")
 
 
 def test_a_timeout_kills_the_whole_process_tree(tmp_path: Path) -> None:
@@ -131,7 +133,7 @@ def test_replies_carry_awss_output_cuts_and_the_node_keeps_the_full_output(tmp_p
     (plugin,) = Jobs(state).run("c-7", payload(script)).plugins
     assert plugin.standard_output == "x" * 24000 + "--output truncated--"
     assert plugin.standard_error == "e" * 8000 + "--output truncated--"
-    kept = state.work_dir("c-7") / "runShellScript"
+    kept = state.work_dir("c-7") / "aws_runShellScript"
     assert (kept / "stdout").read_text() == "x" * 30000 and (kept / "stderr").read_text() == "e" * 9000
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from openssm.errors import ValidationError
 from openssm.protocol.mgs import JobReply, PluginResult
-from openssm.services import command_documents, commands
+from openssm.services import command_documents, commands, documents
 from openssm.services import commands_rate_control as rate
 from openssm.services.commands import NewCommand
 from openssm.store.db import open_database
@@ -26,7 +26,8 @@ def conn() -> Iterator[Connection]:
 
 
 def send(conn: Connection, **limits: object) -> str:
-    document = command_documents.prepare("AWS-RunShellScript", None, {"commands": ["true"]})
+    document = command_documents.for_version(documents.built_in("AWS-RunShellScript", "us-east-1"),
+                                             {"commands": ["true"]}, lambda ref: ref)
     return commands.send(conn, "111122223333", "us-east-1", "arn:aws:iam::111122223333:user/a",
                          NewCommand(document, NODES, [], **limits), NOW)  # type: ignore[arg-type]
 

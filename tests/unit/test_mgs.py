@@ -39,7 +39,9 @@ def test_the_agents_job_ack_and_replies_decode() -> None:
     replies = [mgs.JobReply.decode(m) for m in agent_frames("agent_job_reply")]
     assert [r.document_status for r in replies] == ["InProgress", "Success", "InProgress"]
     final = replies[1].plugins[0]
-    assert (final.name, final.status, final.code) == ("aws:runShellScript", "Success", 0)
+    # A schema 2.x step is keyed by its name; the plugin it ran is its "name" field.
+    assert (final.name, final.action, final.status, final.code) == ("runShellScript", "aws:runShellScript",
+                                                                    "Success", 0)
     assert final.standard_output == "hello-from-capture\nLinux\n"
 
 
@@ -54,7 +56,9 @@ def test_the_job_the_agent_ran_is_what_agent_job_builds() -> None:
 
 
 def test_our_replies_read_back_as_the_agents_do() -> None:
-    reply = mgs.JobReply("j", "Failed", (mgs.PluginResult("aws:runShellScript", "Failed", 3, "out", "err"),))
+    reply = mgs.JobReply("j", "Failed", (mgs.PluginResult("step1", "Failed", 3, "out", "err", action="aws:runShellScript"),
+                                         mgs.PluginResult("aws:runShellScript", "Success", 0, "", "",
+                                                          action="aws:runShellScript")))
     message = AgentMessage.decode(reply.message(dt.datetime(2026, 11, 22, tzinfo=dt.UTC), "3.3.0.0").encode())
     assert mgs.JobReply.decode(message) == reply
     ack = AgentMessage.decode(mgs.reply_ack("j", message, 0).encode())

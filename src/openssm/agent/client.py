@@ -25,9 +25,10 @@ TIMEOUT_SECONDS = 30.0
 class CallFailed(Exception):
     """An AWS error answer (status, `__type` code, message), or a connection that failed (status 0)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, detail: dict[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {message}" if code else message)
         self.status, self.code, self.message = status, code, message
+        self.detail = detail or {}  # the error answer's other members
 
 
 @dataclass(frozen=True)
@@ -157,5 +158,5 @@ def _answer(status: int, raw: bytes) -> dict[str, Any]:
         detail = parsed if isinstance(parsed, dict) else {}
         code = str(detail.get("__type") or "").split("#")[-1]
         message = str(detail.get("message") or detail.get("Message") or text[:200])
-        raise CallFailed(status, code, message)
+        raise CallFailed(status, code, message, detail)
     return dict(parsed) if isinstance(parsed, dict) else {"_body": text}

@@ -25,6 +25,7 @@ class Step:
     commands: tuple[str, ...]
     working_directory: str
     timeout_seconds: int
+    precondition: Mapping[str, Any] | None = None  # schema 2.2: {"StringEquals": ["platformType", "Linux"]}
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,16 @@ def _commands(raw: Any) -> tuple[str, ...]:
 def _steps(document: Mapping[str, Any], parameters: Mapping[str, Any]) -> tuple[Step, ...]:
     steps = []
     if "mainSteps" in document:  # schema 2.x
-        raw = [(s.get("action", ""), s.get("name", ""), s.get("inputs") or {}) for s in document["mainSteps"]]
+        raw = [(s.get("action", ""), s.get("name", ""), s.get("inputs") or {}, s.get("precondition"))
+               for s in document["mainSteps"]]
     else:  # schema 1.2: runtimeConfig {action: {properties: [inputs, ...]}}
-        raw = [(action, action.split(":")[-1], inputs) for action, config in
+        raw = [(action, action, inputs, None) for action, config in
                (document.get("runtimeConfig") or {}).items() for inputs in (config.get("properties") or [{}])]
-    for action, name, inputs in raw:
+    for action, name, inputs, precondition in raw:
         inputs = substitute(inputs, parameters)
         steps.append(Step(str(action), str(name), _commands(inputs.get("runCommand")),
-                          str(inputs.get("workingDirectory") or ""), _timeout(inputs.get("timeoutSeconds"))))
+                          str(inputs.get("workingDirectory") or ""), _timeout(inputs.get("timeoutSeconds")),
+                          substitute(precondition, parameters) if isinstance(precondition, dict) else None))
     return tuple(steps)
 
 
@@ -104,3 +107,15 @@ def parse(content: str) -> Job:
                    _steps(document, _parameters(payload, document)))
     except (ValueError, AttributeError, TypeError) as err:
         raise BadPayload(f"not a SendCommandPayload: {err}") from err
+
+
+def precondition_holds(step: Step, platform_type: str) -> bool:
+    """AWS's one precondition operator: StringEquals between two operands, `platformType` standing for this
+    node's platform (Linux, MacOS, Windows)."""
+    if not step.precondition:
+        return True
+    operands = step.precondition.get("StringEquals")
+    if not isinstance(operands, list) or len(operands) != 2:
+        return False
+    left, right = (platform_type if v == "platformType" else str(v) for v in operands)
+    return left == right

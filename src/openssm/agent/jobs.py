@@ -15,8 +15,9 @@ from concurrent.futures import Future
 from typing import Any
 
 from openssm.agent.documents import BadPayload, Step, parse
+from openssm.agent.output_upload import OutputUploader
 from openssm.agent.plugins.run_shell import ProcessHandle
-from openssm.agent.plugins.steps import failed, run_step
+from openssm.agent.plugins.steps import failed, run_step, step_dir
 from openssm.agent.state import StateDir
 from openssm.protocol.mgs import JobReply, PluginResult
 
@@ -40,8 +41,9 @@ def reply_from_record(data: dict[str, Any]) -> JobReply:
 
 
 class Jobs:
-    def __init__(self, state: StateDir) -> None:
+    def __init__(self, state: StateDir, output: OutputUploader | None = None) -> None:
         self._state = state
+        self._output = output
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Future[JobReply], ProcessHandle]] = {}
 
@@ -83,7 +85,8 @@ class Jobs:
             reply = self._execute(job_id, content, handle)
         except Exception as err:  # a bug or a full disk must still answer the service
             log.exception("job %s failed in the agent", job_id)
-            reply = JobReply(job_id, "Failed", (PluginResult("aws:runShellScript", "Failed", 1, "", str(err)),))
+            reply = JobReply(job_id, "Failed", (PluginResult("aws:runShellScript", "Failed", 1, "", str(err), "", "",
+                                                             "aws:runShellScript"),))
         with self._lock:
             self._running.pop(job_id, None)
         future.set_result(reply)
@@ -110,6 +113,10 @@ class Jobs:
         for step in job.steps:
             if handle.cancelled:
                 break
-            results.append(run_step(step, work_dir, handle))
+            if self._output is None:
+                results.append(run_step(step, work_dir, handle))
+                continue
+            with self._output.step(job.command_id or job_id, step.name or step.action, step_dir(step, work_dir)):
+                results.append(run_step(step, work_dir, handle))
         plugins = tuple(results)
         return JobReply(job_id, "Cancelled" if handle.cancelled else document_status(plugins), plugins)

@@ -14,6 +14,7 @@ from openssm.agent.credentials import CredentialSource, CredentialsRefused
 from openssm.agent.ec2messages import MessagePoller
 from openssm.agent.heartbeat import AGENT_VERSION, MDS, MGS, Heartbeat
 from openssm.agent.jobs import Jobs
+from openssm.agent.output_upload import OutputUploader
 from openssm.agent.state import StateDir
 
 FALLBACK_AFTER = 3  # control channel failures in a row before polling ec2messages
@@ -47,8 +48,8 @@ class Agent:
         self.backoff = backoff or Backoff()
         self.client = SsmClient(registration.endpoint, registration.region, registration.ca_bundle)
         self.credentials = CredentialSource(state, self.client)
-        self.jobs = Jobs(state)
         instance_id = registration.instance_id
+        self.jobs = Jobs(state, OutputUploader(self.client, instance_id, self.credentials.get))
         self.heartbeat = Heartbeat(self.client, instance_id, self.credentials.get, heartbeat_seconds)
         self.channel = ControlChannel(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION)
         self.poller = MessagePoller(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION)

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 STAMP = "%Y%m%dT%H%M%SZ"
@@ -39,7 +39,8 @@ def _canonical_query(query: str) -> str:
     pairs = []
     for item in filter(None, query.split("&")):
         key, _, value = item.partition("=")
-        pairs.append((quote(key, safe="-_.~"), quote(value, safe="-_.~")))
+        # The URL's query is already encoded; SigV4 encodes each name and value once, from their raw form.
+        pairs.append((quote(unquote(key), safe="-_.~"), quote(unquote(value), safe="-_.~")))
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 

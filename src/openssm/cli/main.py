@@ -8,6 +8,7 @@ from openssm.cli.agent import agent
 from openssm.cli.audit import audit
 from openssm.cli.imds import imds
 from openssm.cli.pki import pki
+from openssm.cli.run_command import command, send_command
 from openssm.cli.server import server
 
 
@@ -22,6 +23,8 @@ cli.add_command(pki)
 cli.add_command(audit)
 cli.add_command(agent)
 cli.add_command(imds)
+cli.add_command(send_command)
+cli.add_command(command)
 
 
 def main() -> None:

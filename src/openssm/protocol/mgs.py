@@ -123,6 +123,7 @@ class PluginResult:
     standard_error: str
     start: str = ""
     end: str = ""
+    action: str = ""  # the plugin ("aws:runShellScript"); `name` is the step's id, which schema 1.2 makes the same
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,9 @@ class JobReply:
         counts: dict[str, int] = {}
         for plugin in self.plugins:
             counts[plugin.status] = counts.get(plugin.status, 0) + 1
-        runtime = {p.name.split(":")[-1]: {
-            "status": p.status, "code": p.code, "name": p.name, "output": p.standard_output + p.standard_error,
+        runtime = {p.name: {
+            "status": p.status, "code": p.code, "name": p.action or p.name,
+            "output": p.standard_output + p.standard_error,
             "startDateTime": p.start, "endDateTime": p.end, "outputS3BucketName": "", "outputS3KeyPrefix": "",
             "stepName": "", "standardOutput": p.standard_output, "standardError": p.standard_error,
         } for p in self.plugins}
@@ -164,9 +166,9 @@ class JobReply:
     def from_content(cls, job_id: str, content: Mapping[str, Any], topic: str = SEND_COMMAND_TOPIC) -> JobReply:
         """From AWS's SendReply payload (agent_job_reply's content, or ec2messages' SendReply Payload)."""
         plugins = tuple(
-            PluginResult(str(r.get("name") or key), str(r.get("status") or ""), int(r.get("code") or 0),
+            PluginResult(str(key), str(r.get("status") or ""), int(r.get("code") or 0),
                          str(r.get("standardOutput") or ""), str(r.get("standardError") or ""),
-                         str(r.get("startDateTime") or ""), str(r.get("endDateTime") or ""))
+                         str(r.get("startDateTime") or ""), str(r.get("endDateTime") or ""), str(r.get("name") or ""))
             for key, r in (content.get("runtimeStatus") or {}).items() if isinstance(r, dict))
         return cls(job_id, str(content.get("documentStatus") or ""), plugins, topic)
 

@@ -1,90 +1,59 @@
-"""The command documents Run Command can send before the documents service lands: AWS-RunShellScript and
-AWS-RunPowerShellScript (AWS's parameters: commands, workingDirectory, executionTimeout), their parameter
-rules, and the values an invocation runs with."""
+"""The document a SendCommand runs: found (the caller's own, Amazon's or one shared with it), checked to be a
+Command document, its parameters checked and completed, and `{{ssm:name}}` references in the values resolved
+from Parameter Store by the caller's lookup (so under the caller's permissions)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openssm.errors import AwsError
+from sqlalchemy import Connection
 
-_TIMEOUT_PATTERN = r"([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)"
+from openssm.services import document_parameters, documents
+from openssm.services.documents import DocumentVersion, InvalidDocument
+from openssm.services.parameter_model import Scope
 
-
-def _shell_document(action: str, description: str) -> dict[str, Any]:
-    return {
-        "schemaVersion": "2.2",
-        "description": description,
-        "parameters": {
-            "commands": {"type": "StringList", "description": "(Required) Specify a shell script or a command to "
-                         "run.", "minItems": 1, "displayType": "textarea"},
-            "workingDirectory": {"type": "String", "default": "", "description": "(Optional) The path to the "
-                                 "working directory on your instance.", "maxChars": 4096},
-            "executionTimeout": {"type": "String", "default": "3600", "description": "(Optional) The time in "
-                                 "seconds for a command to complete before it is considered to have failed. "
-                                 "Default is 3600 (1 hour). Maximum is 172800 (48 hours).",
-                                 "allowedPattern": _TIMEOUT_PATTERN},
-        },
-        "mainSteps": [{"action": action, "name": action.split(":")[1],
-                       "inputs": {"runCommand": "{{ commands }}", "workingDirectory": "{{ workingDirectory }}",
-                                  "timeoutSeconds": "{{ executionTimeout }}"}}],
-    }
+SsmLookup = Callable[[str], str]
 
 
-BUILT_IN: dict[str, dict[str, Any]] = {
-    "AWS-RunShellScript": _shell_document("aws:runShellScript", "Run a shell script or specify the commands to run."),
-    "AWS-RunPowerShellScript": _shell_document("aws:runPowerShellScript",
-                                               "Run a PowerShell script or specify the paths to scripts to run."),
-}
+@dataclass(frozen=True)
+class Plugin:
+    """A step as Run Command reports it: schema 1.2 names it by its action, 2.x by the step's name."""
 
-
-class InvalidDocument(AwsError):
-    code = "InvalidDocument"
-
-
-class InvalidParameters(AwsError):
-    code = "InvalidParameters"
+    name: str
+    action: str
 
 
 @dataclass(frozen=True)
 class CommandDocument:
     name: str
+    version: str
     content: Mapping[str, Any]
-    parameters: Mapping[str, Any]  # StringList values as lists, String values as strings
-
-    @property
-    def platform_action(self) -> str:
-        return str(self.content["mainSteps"][0]["action"])
+    parameters: Mapping[str, Sequence[str]]  # as the caller sent them, which ListCommands shows
+    run_parameters: Mapping[str, Any]  # every declared parameter's value, {{ssm:…}} resolved
+    plugins: tuple[Plugin, ...]
 
 
-def prepare(name: str, version: str | None, supplied: Mapping[str, Sequence[str]]) -> CommandDocument:
-    """The document and the parameter values it runs with, checked as AWS checks them."""
-    content = BUILT_IN.get(name)
-    if content is None:
-        raise InvalidDocument("Document with that name does not exist.")
-    if version not in (None, "", "$DEFAULT", "$LATEST", "1"):
-        raise InvalidDocument(f"Document {name} does not have version {version}.")
-    declared: Mapping[str, Any] = content["parameters"]
-    unknown = sorted(set(supplied) - set(declared))
-    if unknown:
-        raise InvalidParameters(f"Parameters {unknown} are not defined in the document {name}.")
-    values: dict[str, Any] = {}
-    for key, spec in declared.items():
-        given = list(supplied[key]) if key in supplied else None
-        if spec["type"] == "StringList":
-            if not given and "default" not in spec:
-                raise InvalidParameters(f"Parameter \"{key}\" is required in the document {name} but missing.")
-            values[key] = given if given is not None else spec["default"]
-            continue
-        value = given[0] if given else str(spec.get("default", ""))
-        if given is not None and len(given) != 1:
-            raise InvalidParameters(f"Parameter \"{key}\" takes one value.")
-        pattern = spec.get("allowedPattern")
-        if pattern and not re.fullmatch(pattern, value):
-            raise InvalidParameters(f"Parameter \"{key}\" \"{value}\" failed to satisfy constraint: Member must "
-                                    f"satisfy regular expression pattern: {pattern}")
-        values[key] = value
-    return CommandDocument(name, content, values)
+def plugins_of(content: Mapping[str, Any]) -> tuple[Plugin, ...]:
+    if "mainSteps" in content:
+        return tuple(Plugin(str(s["name"]), str(s["action"])) for s in content["mainSteps"])
+    return tuple(Plugin(str(action), str(action)) for action in content.get("runtimeConfig") or {})
+
+
+def prepare(conn: Connection, scope: Scope, name: str, version: str | None, supplied: Mapping[str, Sequence[str]],
+            lookup: SsmLookup) -> CommandDocument:
+    """The document and the values it runs with, checked as AWS checks them."""
+    return for_version(documents.find(conn, scope, name, version or None), supplied, lookup)
+
+
+def for_version(found: DocumentVersion, supplied: Mapping[str, Sequence[str]], lookup: SsmLookup) -> CommandDocument:
+    name = found.name
+    if found.document_type != "Command":
+        raise InvalidDocument(f"Document {name} is a {found.document_type} document; SendCommand runs Command "
+                              "documents.")
+    # {{ssm:…}} first, so an Integer parameter given {{ssm:/n}} is checked as the number it names.
+    given = document_parameters.substitute_ssm({k: list(v) for k, v in supplied.items()}, lookup)
+    resolved = document_parameters.resolve(found.name, found.parsed.parameters, given)
+    return CommandDocument(found.name, str(found.version), found.parsed.body, {k: list(v) for k, v in supplied.items()},
+                           resolved, plugins_of(found.parsed.body))

@@ -21,14 +21,16 @@ from sqlalchemy import Connection
 from openssm.errors import AwsError
 from openssm.protocol.mgs import CANCEL_COMMAND_TOPIC, AgentJob, JobReply, send_command_payload
 from openssm.services import commands_rate_control as rate_control
-from openssm.services.command_documents import CommandDocument
+from openssm.services.command_documents import CommandDocument, plugins_of
 from openssm.store.tables.commands import commands, invocations
 
 FINAL = {"Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated"}
 ERRORS = {"Failed", "TimedOut"}
 _REPLY_STATUS = {"Success": ("Success", "Success"), "Failed": ("Failed", "Failed"),
                  "TimedOut": ("TimedOut", "ExecutionTimedOut"), "Cancelled": ("Cancelled", "Cancelled"),
-                 "InProgress": ("InProgress", "InProgress"), "Cancelling": ("Cancelling", "Cancelling")}
+                 "InProgress": ("InProgress", "InProgress"), "Cancelling": ("Cancelling", "Cancelling"),
+                 # A step whose precondition is false; AWS's API has no Skipped status for a plugin.
+                 "Skipped": ("Success", "Success")}
 
 
 class InvalidCommandId(AwsError):
@@ -37,6 +39,10 @@ class InvalidCommandId(AwsError):
 
 class InvocationDoesNotExist(AwsError):
     code = "InvocationDoesNotExist"
+
+
+class InvalidPluginName(AwsError):
+    code = "InvalidPluginName"
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,20 @@ class NewCommand:
 
 
 @dataclass(frozen=True)
+class PluginOutcome:
+    """One step's result as its agent reported it."""
+
+    name: str
+    status: str
+    response_code: int
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    stdout: str
+    stderr: str
+    action: str = ""
+
+
+@dataclass(frozen=True)
 class Invocation:
     command_id: str
     instance_id: str
@@ -64,8 +84,9 @@ class Invocation:
     ended_at: dt.datetime | None
     response_code: int
     plugin_name: str
-    stdout: str
+    stdout: str  # every step's, one after another
     stderr: str
+    plugins: tuple[PluginOutcome, ...] = ()  # the steps that have reported
 
 
 @dataclass(frozen=True)
@@ -91,6 +112,7 @@ class Command:
     completed_count: int
     error_count: int
     delivery_timed_out_count: int
+    plugin_names: tuple[str, ...] = ()  # the document's steps, in order
 
 
 def send(conn: Connection, account_id: str, region: str, requested_by: str, spec: NewCommand,
@@ -100,8 +122,9 @@ def send(conn: Connection, account_id: str, region: str, requested_by: str, spec
     command_id = str(uuid.uuid4())
     conn.execute(sa.insert(commands).values(
         command_id=command_id, account_id=account_id, region=region, document_name=spec.document.name,
-        document_version="1", document_content=json.dumps(spec.document.content),
-        parameters=json.dumps(spec.document.parameters), instance_ids=json.dumps(list(spec.instance_ids)),
+        document_version=spec.document.version, document_content=json.dumps(spec.document.content),
+        parameters=json.dumps(spec.document.parameters), run_parameters=json.dumps(spec.document.run_parameters),
+        instance_ids=json.dumps(list(spec.instance_ids)),
         targets=json.dumps(list(spec.targets)), comment=spec.comment, requested_at=now, requested_by=requested_by,
         timeout_seconds=spec.timeout_seconds, max_concurrency=spec.max_concurrency, max_errors=spec.max_errors,
         output_bucket=spec.output_bucket, output_prefix=spec.output_prefix, service_role=spec.service_role,
@@ -110,7 +133,7 @@ def send(conn: Connection, account_id: str, region: str, requested_by: str, spec
         conn.execute(sa.insert(invocations), [dict(
             command_id=command_id, instance_id=i, account_id=account_id, region=region, status="Pending",
             status_details="Pending", requested_at=now, response_code=-1,
-            plugin_name=spec.document.platform_action.split(":")[1], stdout="", stderr="")
+            plugin_name=spec.document.plugins[0].name if spec.document.plugins else "", stdout="", stderr="")
             for i in spec.instance_ids])
     slots = rate_control.concurrency(spec.max_concurrency, len(spec.instance_ids))
     now_running = [i for i in spec.instance_ids if i in connected][:slots]
@@ -150,7 +173,8 @@ def _open_rows(conn: Connection, instance_id: str, statuses: list[str]) -> Seque
 
 def _jobs(rows: Sequence[sa.Row[tuple[object, ...]]]) -> list[AgentJob]:
     return [AgentJob(str(r.command_id), send_command_payload(
-        str(r.command_id), str(r.document_name), json.loads(str(r.document_content)), json.loads(str(r.parameters)),
+        str(r.command_id), str(r.document_name), json.loads(str(r.document_content)),
+        json.loads(str(r.run_parameters)) or json.loads(str(r.parameters)),
         output_bucket=str(r.output_bucket), output_prefix=str(r.output_prefix))) for r in rows]
 
 
@@ -207,13 +231,17 @@ def waiting_instances(conn: Connection, command_id: str, limit: int = 1) -> list
 def apply_reply(conn: Connection, instance_id: str, reply: JobReply, now: dt.datetime) -> None:
     """Record what the agent reported; a reply for a finished invocation changes nothing."""
     status, details = _REPLY_STATUS.get(reply.document_status, ("Failed", "Failed"))
-    plugin = reply.plugins[0] if reply.plugins else None
     values: dict[str, object] = {"status": status, "status_details": details}
-    if plugin is not None:
-        values.update(stdout=plugin.standard_output, stderr=plugin.standard_error, response_code=plugin.code,
-                      started_at=_parse(plugin.start) or now)
+    if reply.plugins:
+        first, last = reply.plugins[0], reply.plugins[-1]
+        stored = [{"name": p.name, "action": p.action, "status": p.status, "code": p.code, "start": p.start,
+                   "end": p.end, "stdout": p.standard_output, "stderr": p.standard_error} for p in reply.plugins]
+        values.update(stdout="".join(p.standard_output for p in reply.plugins),
+                      stderr="".join(p.standard_error for p in reply.plugins), response_code=last.code,
+                      started_at=_parse(first.start) or now, plugins=json.dumps(stored))
     if status in FINAL:
-        values["ended_at"] = _parse(plugin.end) if plugin and plugin.end else now
+        end = reply.plugins[-1].end if reply.plugins else ""
+        values["ended_at"] = _parse(end) or now
     # A progress report never undoes a cancellation in flight.
     settled = list(FINAL | {"Cancelling"}) if status == "InProgress" else list(FINAL)
     conn.execute(sa.update(invocations).where(
@@ -244,8 +272,13 @@ def invocations_of(conn: Connection, command_id: str, instance_id: str | None = 
     if instance_id:
         query = query.where(invocations.c.instance_id == instance_id)
     return [Invocation(r.command_id, r.instance_id, r.status, r.status_details, r.requested_at, r.started_at,
-                       r.ended_at, r.response_code, r.plugin_name, r.stdout, r.stderr)
+                       r.ended_at, r.response_code, r.plugin_name, r.stdout, r.stderr, _plugins(r.plugins))
             for r in conn.execute(query.order_by(invocations.c.instance_id))]
+
+
+def _plugins(stored: str) -> tuple[PluginOutcome, ...]:
+    return tuple(PluginOutcome(p["name"], p["status"], int(p["code"]), _parse(p["start"]), _parse(p["end"]),
+                               p["stdout"], p["stderr"], p.get("action", "")) for p in json.loads(stored or "[]"))
 
 
 def cancel(conn: Connection, account_id: str, region: str, command_id: str, instance_ids: Sequence[str],
@@ -307,4 +340,36 @@ def _command(r: sa.Row[tuple[object, ...]], invs: Sequence[Invocation]) -> Comma
                    json.loads(r.instance_ids), json.loads(r.targets), r.comment, r.requested_at,
                    r.requested_at + dt.timedelta(seconds=r.timeout_seconds), r.timeout_seconds, r.max_concurrency,
                    r.max_errors, r.output_bucket, r.output_prefix, r.service_role, status, details, len(invs),
-                   completed, errors, timed_out)
+                   completed, errors, timed_out,
+                   tuple(p.name for p in plugins_of(json.loads(r.document_content))))
+
+
+@dataclass(frozen=True)
+class PluginView:
+    """A step of an invocation as the API shows it: its own report, or the invocation's state until it has one."""
+
+    name: str
+    status: str
+    status_details: str
+    response_code: int
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    stdout: str
+    stderr: str
+
+
+def plugin_views(command: Command, invocation: Invocation) -> list[PluginView]:
+    # An agent that keys a schema 1.2 plugin by its step name is matched by the plugin it ran.
+    reported = {p.name if p.name in command.plugin_names or p.action not in command.plugin_names
+                else p.action: p for p in invocation.plugins}
+    names = list(command.plugin_names) + [n for n in reported if n not in command.plugin_names]
+    views = []
+    for name in names or [invocation.plugin_name]:
+        p = reported.get(name)
+        if p is None:
+            views.append(PluginView(name, invocation.status, invocation.status_details, -1, None, None, "", ""))
+            continue
+        status, details = _REPLY_STATUS.get(p.status, (p.status, p.status))
+        views.append(PluginView(name, status, details, p.response_code, p.started_at, p.ended_at, p.stdout,
+                                p.stderr))
+    return views

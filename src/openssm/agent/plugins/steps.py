@@ -5,11 +5,13 @@ full output stays in the job's work directory."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import platform
 import re
 import shutil
 from pathlib import Path
 
-from openssm.agent.documents import Step
+from openssm.agent.documents import Step, precondition_holds
 from openssm.agent.plugins.run_shell import ProcessHandle, ShellResult, run_script
 from openssm.protocol.mgs import PluginResult
 
@@ -18,6 +20,7 @@ TRUNCATED = "--output truncated--"
 SHELL = ["/bin/sh"]
 POWERSHELL = "aws:runPowerShellScript"
 SHELL_SCRIPT = "aws:runShellScript"
+PLATFORM_TYPE = {"Darwin": "MacOS", "Windows": "Windows"}.get(platform.system(), "Linux")
 
 
 def stamp(when: dt.datetime) -> str:
@@ -30,7 +33,7 @@ def cut(text: str, limit: int) -> str:
 
 def failed(step: Step, message: str) -> PluginResult:
     now = stamp(dt.datetime.now(dt.UTC))
-    return PluginResult(step.action, "Failed", 1, "", message, now, now)
+    return PluginResult(step.name or step.action, "Failed", 1, "", message, now, now, step.action)
 
 
 def _resolve_cwd(step: Step, work_dir: Path) -> Path | None:
@@ -42,12 +45,28 @@ def _resolve_cwd(step: Step, work_dir: Path) -> Path | None:
 
 
 def _report(step: Step, result: ShellResult) -> PluginResult:
-    return PluginResult(step.action, result.status, result.code, cut(result.stdout(STDOUT_LIMIT + 1), STDOUT_LIMIT),
-                        cut(result.stderr(STDERR_LIMIT + 1), STDERR_LIMIT), stamp(result.start), stamp(result.end))
+    return PluginResult(step.name or step.action, result.status, result.code,
+                        cut(result.stdout(STDOUT_LIMIT + 1), STDOUT_LIMIT), cut(result.stderr(STDERR_LIMIT + 1),
+                                                                               STDERR_LIMIT),
+                        stamp(result.start), stamp(result.end), step.action)
+
+
+def step_dir(step: Step, work_dir: Path) -> Path:
+    """Where a step's script and its full output live."""
+    return work_dir / (re.sub(r"[^A-Za-z0-9_-]", "_", step.name) or "step")
+
+
+def skipped(step: Step) -> PluginResult:
+    now = stamp(dt.datetime.now(dt.UTC))
+    return PluginResult(step.name or step.action, "Skipped", 0,
+                        f"Step execution skipped due to unsatisfied preconditions: '{json.dumps(step.precondition)}'. "
+                        f"Run step: {step.name}", "", now, now, step.action)
 
 
 def run_step(step: Step, work_dir: Path, handle: ProcessHandle) -> PluginResult:
     """Run a step and answer its result; a plugin this node cannot run fails as AWS's agent fails it."""
+    if not precondition_holds(step, PLATFORM_TYPE):
+        return skipped(step)
     if step.action == SHELL_SCRIPT:
         argv = SHELL
     elif step.action == POWERSHELL and shutil.which("pwsh"):
@@ -62,8 +81,8 @@ def run_step(step: Step, work_dir: Path, handle: ProcessHandle) -> PluginResult:
     if cwd is not None and not cwd.is_dir():
         return failed(step, f"Working directory {step.working_directory} does not exist.")
     try:
-        step_dir = work_dir / (re.sub(r"[^A-Za-z0-9_-]", "_", step.name) or "step")
-        result = run_script(argv, "\n".join(step.commands) + "\n", step.timeout_seconds, step_dir, cwd, handle)
+        result = run_script(argv, "\n".join(step.commands) + "\n", step.timeout_seconds, step_dir(step, work_dir),
+                            cwd, handle)
     except OSError as err:
         return failed(step, f"failed to run commands: {err}")
     return _report(step, result)

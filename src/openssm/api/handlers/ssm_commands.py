@@ -6,13 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Connection
+
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import without_nones
+from openssm.api.handlers.ssm_common import facts, key_access, scope, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
-from openssm.errors import ValidationError
-from openssm.services import command_documents, commands, instances
-from openssm.services.commands import Command, Invocation, InvocationDoesNotExist, NewCommand
+from openssm.errors import AwsError, ValidationError
+from openssm.iam.ports import AuthorizationTarget
+from openssm.services import command_documents, commands, documents, instances
+from openssm.services.commands import Command, InvalidPluginName, Invocation, InvocationDoesNotExist, NewCommand
+from openssm.services.document_parameters import InvalidParameters
+from openssm.services.documents_builtin import AMAZON
 from openssm.services.instances import InvalidInstanceId, ManagedInstance
+from openssm.services.parameter_names import canonical, parameter_arn
+from openssm.store.lazy import LazyMapping
 
 TRUNCATED = "--output truncated--"
 STDOUT_LIMIT, STDERR_LIMIT, LIST_OUTPUT_LIMIT = 24_000, 8_000, 2_500
@@ -60,17 +67,50 @@ def _targets(ctx: RequestContext, p: Params) -> list[tuple[ManagedInstance, Mapp
     return [(i, tagged[i.instance_id]) for i in chosen]
 
 
+def _document_ref(ctx: RequestContext, name: str) -> ResourceRef:
+    location = documents.locate(scope(ctx), name)
+    account = "" if location.owner == AMAZON else location.owner
+
+    def load_tags() -> dict[str, str]:
+        with ctx.container.db.read() as conn:
+            return ctx.container.parameters.tags.of(conn, location.owner, location.region, "Document",
+                                                    location.name)
+
+    return ResourceRef(f"arn:aws:ssm:{location.region}:{account}:document/{location.name}", LazyMapping(load_tags))
+
+
+def _ssm_lookup(ctx: RequestContext, conn: Connection) -> command_documents.SsmLookup:
+    """`{{ssm:name}}` in a parameter value: read with the caller's own ssm:GetParameters permission; a
+    SecureString is refused, as Run Command does not decrypt into commands."""
+    def lookup(name: str) -> str:
+        stored = canonical(name)
+        tags = ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "Parameter", stored)
+        target = AuthorizationTarget(parameter_arn(ctx.region, ctx.account_id, stored), tags)
+        ctx.container.authorizer.authorize(facts(ctx), "ssm:GetParameters", [target], {})
+        try:
+            found = ctx.container.parameters.get(conn, scope(ctx), name, False, key_access(ctx, conn))
+        except AwsError as err:
+            raise InvalidParameters(f"Parameter {{{{ssm:{name}}}}} could not be resolved: {err.message}") from err
+        if found.version.type == "SecureString":
+            raise InvalidParameters(f"Parameter {{{{ssm:{name}}}}} is a SecureString; SecureString parameters "
+                                    "can't be used in Run Command parameter values.")
+        return found.value
+    return lookup
+
+
 def _send_resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
-    document = f"arn:aws:ssm:{ctx.region}::document/{p['DocumentName']}"
+    document = _document_ref(ctx, p["DocumentName"])
     try:
         targets = _targets(ctx, p)
     except Exception:
-        return [ResourceRef(document)]  # the handler refuses the targets, after authorization
-    return [ResourceRef(document), *(ResourceRef(i.arn, tags) for i, tags in targets)]
+        return [document]  # the handler refuses the targets, after authorization
+    return [document, *(ResourceRef(i.arn, tags) for i, tags in targets)]
 
 
 def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
-    document = command_documents.prepare(p["DocumentName"], p.get("DocumentVersion"), p.get("Parameters") or {})
+    with ctx.container.db.read() as conn:
+        document = command_documents.prepare(conn, scope(ctx), p["DocumentName"], p.get("DocumentVersion"),
+                                             p.get("Parameters") or {}, _ssm_lookup(ctx, conn))
     targets = [i for i, _ in _targets(ctx, p)]
     spec = NewCommand(document, [i.instance_id for i in targets], p.get("Targets") or [], p.get("Comment") or "",
                       p.get("TimeoutSeconds") or 3600, p.get("MaxConcurrency") or "50", p.get("MaxErrors") or "0",
@@ -121,11 +161,11 @@ def _invocation_out(c: Command, i: Invocation, details: bool) -> dict[str, Any]:
         "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": False}}
     if details:
         out["CommandPlugins"] = [without_nones({
-            "Name": i.plugin_name, "Status": i.status, "StatusDetails": i.status_details,
-            "ResponseCode": i.response_code, "ResponseStartDateTime": i.started_at,
-            "ResponseFinishDateTime": i.ended_at, "Output": _cut(i.stdout + i.stderr, LIST_OUTPUT_LIMIT),
-            "StandardOutputUrl": "", "StandardErrorUrl": "", "OutputS3BucketName": c.output_bucket,
-            "OutputS3KeyPrefix": c.output_prefix})]
+            "Name": v.name, "Status": v.status, "StatusDetails": v.status_details, "ResponseCode": v.response_code,
+            "ResponseStartDateTime": v.started_at, "ResponseFinishDateTime": v.ended_at,
+            "Output": _cut(v.stdout + v.stderr, LIST_OUTPUT_LIMIT), "StandardOutputUrl": "", "StandardErrorUrl": "",
+            "OutputS3BucketName": c.output_bucket, "OutputS3KeyPrefix": c.output_prefix})
+            for v in commands.plugin_views(c, i)]
     return out
 
 
@@ -144,15 +184,24 @@ def get_command_invocation(ctx: RequestContext, p: Params) -> dict[str, Any]:
     if not found:
         raise InvocationDoesNotExist()
     i = found[0]
-    elapsed = (i.ended_at - i.started_at).total_seconds() if i.ended_at and i.started_at else None
+    views = commands.plugin_views(command, i)
+    wanted = p.get("PluginName")
+    if wanted is None and len(views) > 1:
+        raise InvalidPluginName("The document has more than one step; specify PluginName, the name of the step "
+                                "whose results you want.")
+    view = next((v for v in views if wanted in (None, v.name)), None)
+    if view is None:
+        raise InvalidPluginName("The plugin name isn't valid.")
+    elapsed = (view.ended_at - view.started_at).total_seconds() if view.ended_at and view.started_at else None
     return without_nones({
         "CommandId": command.command_id, "InstanceId": i.instance_id, "Comment": command.comment,
         "DocumentName": command.document_name, "DocumentVersion": command.document_version,
-        "PluginName": i.plugin_name, "ResponseCode": i.response_code, "ExecutionStartDateTime": _stamp(i.started_at),
+        "PluginName": view.name, "ResponseCode": view.response_code,
+        "ExecutionStartDateTime": _stamp(view.started_at),
         "ExecutionElapsedTime": f"PT{elapsed:.3f}S" if elapsed is not None else "",
-        "ExecutionEndDateTime": _stamp(i.ended_at), "Status": i.status, "StatusDetails": i.status_details,
-        "StandardOutputContent": _cut(i.stdout, STDOUT_LIMIT), "StandardOutputUrl": "",
-        "StandardErrorContent": _cut(i.stderr, STDERR_LIMIT), "StandardErrorUrl": "",
+        "ExecutionEndDateTime": _stamp(view.ended_at), "Status": view.status, "StatusDetails": view.status_details,
+        "StandardOutputContent": _cut(view.stdout, STDOUT_LIMIT), "StandardOutputUrl": "",
+        "StandardErrorContent": _cut(view.stderr, STDERR_LIMIT), "StandardErrorUrl": "",
         "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": False}})
 
 

@@ -4,6 +4,7 @@ from openssm.store.tables import (
     accounts,  # noqa: F401
     audit,  # noqa: F401
     commands,  # noqa: F401
+    documents,  # noqa: F401
     ec2_instances,  # noqa: F401
     iam,  # noqa: F401
     instances,  # noqa: F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKeyConstraint, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKeyConstraint, Index, Integer, LargeBinary, String, Table, Text
 
 from openssm.store.metadata import UtcDateTime, metadata
 
@@ -16,6 +16,7 @@ commands = Table(
     Column("document_version", String(16), nullable=False),
     Column("document_content", Text, nullable=False),
     Column("parameters", Text, nullable=False),
+    Column("run_parameters", Text, nullable=False, server_default="{}"),
     Column("instance_ids", Text, nullable=False),
     Column("targets", Text, nullable=False),
     Column("comment", String(100), nullable=False),
@@ -47,7 +48,22 @@ invocations = Table(
     Column("plugin_name", String(128), nullable=False),
     Column("stdout", Text, nullable=False),
     Column("stderr", Text, nullable=False),
+    Column("plugins", Text, nullable=False, server_default="[]"),
     ForeignKeyConstraint(["command_id"], ["ssm_commands.command_id"], ondelete="CASCADE"),
     # Every open control channel asks "what is open for me?" every couple of seconds.
     Index("ix_ssm_command_invocations_instance_status", "instance_id", "status"),
+)
+
+# The full output of each step, as its agent uploads it in pieces (the replies carry only AWS's cuts).
+invocation_output = Table(
+    "ssm_invocation_output",
+    metadata,
+    Column("command_id", String(36), primary_key=True),
+    Column("instance_id", String(20), primary_key=True),
+    Column("plugin", String(128), primary_key=True),
+    Column("stream", String(8), primary_key=True),  # stdout | stderr
+    Column("offset", Integer, primary_key=True),  # of the piece's first byte
+    Column("data", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["command_id", "instance_id"], ["ssm_command_invocations.command_id",
+                                                         "ssm_command_invocations.instance_id"], ondelete="CASCADE"),
 )
