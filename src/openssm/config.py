@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openssm.types import DEFAULT_ACCOUNT, DEFAULT_REGION, AccountId, Region
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """An S3-compatible store for Run Command's OutputS3BucketName (credentials never logged)."""
+
+    endpoint: str
+    region: str = "us-east-1"
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_access_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,7 @@ class ServerConfig:
     master_key_file: Path | None = None
     workers: int = 1
     local_agent: bool = False
+    s3: S3Settings | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{12}", self.default_account):

@@ -21,6 +21,7 @@ from openssm.services.kms import KmsService
 from openssm.services.parameters import ParameterService
 from openssm.services.resource_tags import TaggableResources
 from openssm.store.db import Database
+from openssm.store.object_store import ObjectStore, S3ObjectStore
 from openssm.store.secrets import SecretBox
 
 
@@ -40,6 +41,7 @@ class Container:
         self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters,
                                                                   "ManagedInstance": instances.InstanceTagTarget(),
                                                                   "Document": documents.DocumentTagTarget()})
+        self.output_store: ObjectStore | None = S3ObjectStore(config.s3) if config.s3 else None
         self.command_hub = LocalHub()
         self.command_replies = ReplyWriter(db, self.clock)
         self.audit = AuditTrail(db, chain_key=box.derive_key(CHAIN_KEY_LABEL), default_account=config.default_account,

@@ -1,6 +1,6 @@
 """Run Command beyond AWS's API, end to end with real agents: the full output kept server-side past AWS's cuts,
 `openssm command output --follow` streaming it while the command runs, `openssm send-command --wait`, and
-what a node or a reader may not do with output."""
+what a node or a reader may not do with output, and OutputS3BucketName written to an S3-compatible store."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+import boto3
+import pytest
 from botocore.awsrequest import AWSRequest
 
 from tests.support.agents import AgentProcess, wait_invocation
 from tests.support.iam import allow, user_with_policy
 from tests.support.node_client import Node
-from tests.support.server import Credentials, ServerProcess
+from tests.support.server import Credentials, ServerProcess, free_port
 from tests.support.signing import send, sign
 
 
@@ -103,3 +107,51 @@ def test_a_reader_needs_get_command_invocation_and_a_node_writes_only_its_own_ou
     time.sleep(0.1)
     code, out, _ = run_openssm(server, "command", "output", command_id, agent.instance_id)
     assert (code, out) == (0, "private\n")
+
+
+@pytest.fixture
+def s3_store() -> Iterator[str]:
+    """moto's server standing in for an S3-compatible store (MinIO, Ceph…): not an OpenSSM part."""
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(endpoint + "/", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield endpoint
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_output_goes_to_the_commands_bucket_in_the_configured_store_under_awss_keys(
+        fresh_server: Callable[..., ServerProcess], s3_store: str, tmp_path: Path) -> None:
+    server = fresh_server("--s3-endpoint", s3_store, env={"OPENSSM_S3_ACCESS_KEY_ID": "testing",
+                                                          "OPENSSM_S3_SECRET_ACCESS_KEY": "testing"})
+    s3 = boto3.client("s3", endpoint_url=s3_store, region_name="us-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="run-output")
+    node = AgentProcess(server, tmp_path / "agent").register().start()
+    try:
+        node.wait_online()
+        sent = server.client("ssm").send_command(
+            DocumentName="AWS-RunShellScript", InstanceIds=[node.instance_id], OutputS3BucketName="run-output",
+            OutputS3KeyPrefix="fleet/logs", Parameters={"commands": ["python3 -c \"print('x' * 30000)\"",
+                                                                     "echo oops >&2"]})["Command"]
+        result = wait_invocation(server, sent["CommandId"], node.instance_id)
+    finally:
+        node.stop()
+    key = f"fleet/logs/{sent['CommandId']}/{node.instance_id}/awsrunShellScript/0.awsrunShellScript"
+    assert result["StandardOutputUrl"] == f"{s3_store}/run-output/{key}/stdout"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        listed = s3.list_objects_v2(Bucket="run-output", Prefix=key).get("Contents", [])
+        if len(listed) == 2:
+            break
+        time.sleep(0.3)
+    assert s3.get_object(Bucket="run-output", Key=f"{key}/stdout")["Body"].read() == b"x" * 30_000 + b"\n"
+    assert s3.get_object(Bucket="run-output", Key=f"{key}/stderr")["Body"].read() == b"oops\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.agents import AgentProcess, wait_invocation
+from tests.support.agents import AgentProcess, node_role, wait_invocation
 from tests.support.iam import allow, user_with_policy
 from tests.support.server import ServerProcess
 
@@ -157,3 +157,28 @@ def test_a_server_restarted_mid_command_loses_nothing(server: ServerProcess, age
     server.start()
     result = wait_invocation(server, command_id, agent.instance_id, timeout=90)
     assert (result["Status"], result["StandardOutputContent"]) == ("Success", "survived\n")
+
+
+def test_service_role_and_notification_config_are_checked_and_kept(server: ServerProcess,
+                                                                     agent: AgentProcess) -> None:
+    ssm = server.client("ssm")
+    account = server.client("sts").get_caller_identity()["Account"]
+    role = f"arn:aws:iam::{account}:role/{node_role(server)}"
+    topic = f"arn:aws:sns:{server.region}:{account}:run-command-events"
+    config = {"NotificationArn": topic, "NotificationEvents": ["Success", "Failed"], "NotificationType": "Command"}
+    sent = ssm.send_command(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id],
+                            Parameters={"commands": ["true"]}, ServiceRoleArn=role, NotificationConfig=config)
+    listed = ssm.list_commands(CommandId=sent["Command"]["CommandId"])["Commands"][0]
+    assert listed["ServiceRole"] == role and listed["NotificationConfig"] == config
+    cases = [
+        (dict(ServiceRoleArn="arn:aws:iam::999999999999:role/Elsewhere"), "InvalidRole"),
+        (dict(ServiceRoleArn=f"arn:aws:iam::{account}:role/NoSuchRole"), "InvalidRole"),
+        (dict(NotificationConfig=config), "InvalidNotificationConfig"),
+        (dict(ServiceRoleArn=role, NotificationConfig={**config, "NotificationArn": "arn:aws:sqs:x"}),
+         "InvalidNotificationConfig"),
+    ]
+    for extra, code in cases:
+        with pytest.raises(ClientError) as err:
+            ssm.send_command(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id],
+                             Parameters={"commands": ["true"]}, **extra)
+        assert err.value.response["Error"]["Code"] == code, extra

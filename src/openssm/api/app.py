@@ -22,7 +22,8 @@ from openssm.api.headers import header_map
 from openssm.api.operations import registry
 from openssm.container import Container
 from openssm.protocol.service_models import service_model
-from openssm.services import commands
+from openssm.services import commands, output_export
+from openssm.store.object_store import ObjectStore
 
 _API_THREADS = 32
 log = logging.getLogger(__name__)
@@ -109,6 +110,16 @@ async def _expire_undelivered(container: Container, every: float = 1.0) -> None:
             log.exception("expiring undelivered commands failed")
 
 
+async def _export_outputs(container: Container, store: ObjectStore, every: float = 1.0) -> None:
+    """Write finished invocations' output to their commands' S3 buckets (output_export)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(output_export.export_owed, container.db, store)
+        except Exception:
+            log.exception("exporting command output failed")
+
+
 def create_app(container: Container) -> ASGIApp:
     # A plain executor: the store is synchronous, and anyio's thread hop cost about 15 % of throughput here.
     executor = ThreadPoolExecutor(max_workers=_API_THREADS, thread_name_prefix="api")
@@ -126,9 +137,12 @@ def create_app(container: Container) -> ASGIApp:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_expire_undelivered(container))
+        sweepers = [asyncio.create_task(_expire_undelivered(container))]
+        if container.output_store is not None:
+            sweepers.append(asyncio.create_task(_export_outputs(container, container.output_store)))
         yield
-        sweeper.cancel()
+        for sweeper in sweepers:
+            sweeper.cancel()
         executor.shutdown(wait=True)
         await run_in_threadpool(container.audit.close)
 

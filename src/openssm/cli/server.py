@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from openssm.config import ServerConfig
+from openssm.config import S3Settings, ServerConfig
 from openssm.types import DEFAULT_ACCOUNT, DEFAULT_REGION, AccountId, Region
 
 
@@ -31,9 +31,16 @@ from openssm.types import DEFAULT_ACCOUNT, DEFAULT_REGION, AccountId, Region
 @click.option("--log-level", default="info", show_default=True)
 @click.option("--local-agent", is_flag=True, help="Also enrol this machine as a managed node and run its agent "
               "(state in <data-dir>/agent).")
+@click.option("--s3-endpoint", default=None, help="An S3-compatible store for Run Command's OutputS3BucketName.")
+@click.option("--s3-region", default="us-east-1", show_default=True)
+@click.option("--s3-access-key-id", envvar="OPENSSM_S3_ACCESS_KEY_ID", default=None,
+              help="(env OPENSSM_S3_ACCESS_KEY_ID; default: botocore's credential chain)")
+@click.option("--s3-secret-access-key", envvar="OPENSSM_S3_SECRET_ACCESS_KEY", default=None,
+              help="(env OPENSSM_S3_SECRET_ACCESS_KEY)")
 def server(host: str, port: int, data_dir: Path, database_url: str | None, tls_cert: Path | None,
            tls_key: Path | None, dev_mode: bool, account_id: str, region: str, master_key_file: Path | None,
-           workers: int, log_level: str, local_agent: bool) -> None:
+           workers: int, log_level: str, local_agent: bool, s3_endpoint: str | None, s3_region: str,
+           s3_access_key_id: str | None, s3_secret_access_key: str | None) -> None:
     """Run the control plane."""
     from openssm.server import run_server
 
@@ -48,6 +55,7 @@ def server(host: str, port: int, data_dir: Path, database_url: str | None, tls_c
             tls_cert=tls_cert, tls_key=tls_key, dev_mode=dev_mode, default_account=AccountId(account_id),
             default_region=Region(region), master_key_file=master_key_file, workers=workers,
             local_agent=local_agent,
+            s3=S3Settings(s3_endpoint, s3_region, s3_access_key_id, s3_secret_access_key) if s3_endpoint else None,
         )
     except ValueError as err:
         raise click.BadParameter(str(err)) from err

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from openssm.errors import AwsError
 from openssm.protocol.mgs import CANCEL_COMMAND_TOPIC, AgentJob, JobReply, send_command_payload
 from openssm.services import commands_rate_control as rate_control
-from openssm.services.command_documents import CommandDocument, plugins_of
+from openssm.services.command_documents import CommandDocument, Plugin, plugins_of
 from openssm.store.tables.commands import commands, invocations
 
 FINAL = {"Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated"}
@@ -45,6 +45,14 @@ class InvalidPluginName(AwsError):
     code = "InvalidPluginName"
 
 
+class InvalidRole(AwsError):
+    code = "InvalidRole"
+
+
+class InvalidNotificationConfig(AwsError):
+    code = "InvalidNotificationConfig"
+
+
 @dataclass(frozen=True)
 class NewCommand:
     document: CommandDocument
@@ -57,6 +65,7 @@ class NewCommand:
     output_bucket: str = ""
     output_prefix: str = ""
     service_role: str = ""
+    notification_config: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,13 @@ class Command:
     completed_count: int
     error_count: int
     delivery_timed_out_count: int
-    plugin_names: tuple[str, ...] = ()  # the document's steps, in order
+    plugins: tuple[Plugin, ...] = ()  # the document's steps, in order
+    schema_1_2: bool = False  # whose steps are named by their plugin (and so are its S3 output keys)
+    notification_config: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def plugin_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.plugins)
 
 
 def send(conn: Connection, account_id: str, region: str, requested_by: str, spec: NewCommand,
@@ -128,12 +143,13 @@ def send(conn: Connection, account_id: str, region: str, requested_by: str, spec
         targets=json.dumps(list(spec.targets)), comment=spec.comment, requested_at=now, requested_by=requested_by,
         timeout_seconds=spec.timeout_seconds, max_concurrency=spec.max_concurrency, max_errors=spec.max_errors,
         output_bucket=spec.output_bucket, output_prefix=spec.output_prefix, service_role=spec.service_role,
-        cancelled=False))
+        notification_config=json.dumps(dict(spec.notification_config)), cancelled=False))
     if spec.instance_ids:
         conn.execute(sa.insert(invocations), [dict(
             command_id=command_id, instance_id=i, account_id=account_id, region=region, status="Pending",
             status_details="Pending", requested_at=now, response_code=-1,
-            plugin_name=spec.document.plugins[0].name if spec.document.plugins else "", stdout="", stderr="")
+            plugin_name=spec.document.plugins[0].name if spec.document.plugins else "", stdout="", stderr="",
+            export_state="pending" if spec.output_bucket else "")
             for i in spec.instance_ids])
     slots = rate_control.concurrency(spec.max_concurrency, len(spec.instance_ids))
     now_running = [i for i in spec.instance_ids if i in connected][:slots]
@@ -302,8 +318,9 @@ def cancellations_owed(conn: Connection, instance_id: str) -> list[AgentJob]:
     """A cancel job for each of the node's invocations being cancelled (AWS's aws.ssm.cancelCommand)."""
     rows = conn.execute(sa.select(invocations.c.command_id).where(
         invocations.c.instance_id == instance_id, invocations.c.status == "Cancelling"))
-    return [AgentJob(f"cancel-{r.command_id}", json.dumps({"CancelCommandId": r.command_id}), CANCEL_COMMAND_TOPIC)
-            for r in rows]
+    # AWS's payload: the message id of the job to stop, aws.ssm.<command id>.<instance id>.
+    return [AgentJob(f"cancel-{r.command_id}", json.dumps(
+        {"CancelMessageId": f"aws.ssm.{r.command_id}.{instance_id}"}), CANCEL_COMMAND_TOPIC) for r in rows]
 
 
 def _parse(stamp: str) -> dt.datetime | None:
@@ -336,12 +353,13 @@ def _status(invs: Sequence[Invocation]) -> tuple[str, str, int, int, int]:
 
 def _command(r: sa.Row[tuple[object, ...]], invs: Sequence[Invocation]) -> Command:
     status, details, completed, errors, timed_out = _status(invs)
+    content = json.loads(str(r.document_content))
     return Command(r.command_id, r.document_name, r.document_version, json.loads(r.parameters),
                    json.loads(r.instance_ids), json.loads(r.targets), r.comment, r.requested_at,
                    r.requested_at + dt.timedelta(seconds=r.timeout_seconds), r.timeout_seconds, r.max_concurrency,
                    r.max_errors, r.output_bucket, r.output_prefix, r.service_role, status, details, len(invs),
                    completed, errors, timed_out,
-                   tuple(p.name for p in plugins_of(json.loads(r.document_content))))
+                   plugins_of(content), "mainSteps" not in content, json.loads(str(r.notification_config)))
 
 
 @dataclass(frozen=True)

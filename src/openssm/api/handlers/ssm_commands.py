@@ -3,18 +3,28 @@ CancelCommand."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import facts, key_access, scope, without_nones
+from openssm.api.handlers.ssm_common import check_ssm_service_role, facts, key_access, scope, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AwsError, ValidationError
 from openssm.iam.ports import AuthorizationTarget
-from openssm.services import command_documents, commands, documents, instances
-from openssm.services.commands import Command, InvalidPluginName, Invocation, InvocationDoesNotExist, NewCommand
+from openssm.services import command_documents, commands, documents, instances, output_export
+from openssm.services.command_output import Stream
+from openssm.services.commands import (
+    Command,
+    InvalidNotificationConfig,
+    InvalidPluginName,
+    InvalidRole,
+    Invocation,
+    InvocationDoesNotExist,
+    NewCommand,
+)
 from openssm.services.document_parameters import InvalidParameters
 from openssm.services.documents_builtin import AMAZON
 from openssm.services.instances import InvalidInstanceId, ManagedInstance
@@ -107,15 +117,42 @@ def _send_resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
     return [document, *(ResourceRef(i.arn, tags) for i, tags in targets)]
 
 
+_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
+_TOPIC_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+
+
+def _check_notifications(ctx: RequestContext, conn: Connection, p: Params) -> dict[str, Any]:
+    """ServiceRoleArn (a role of the caller's account that SSM may assume, which the caller may pass) and
+    NotificationConfig (an SNS topic, which needs the role); answers the configuration to keep."""
+    role_arn, config = p.get("ServiceRoleArn") or "", dict(p.get("NotificationConfig") or {})
+    if role_arn:
+        match = _ROLE_ARN.match(role_arn)
+        if match is None or match.group(1) != ctx.account_id:
+            raise InvalidRole(f"The role {role_arn} is not a role of account {ctx.account_id}. Verify that you "
+                              "specified an IAM role for notifications that includes the required trust policy.")
+        try:
+            check_ssm_service_role(ctx, conn, role_arn.split(":role/", 1)[1])
+        except ValidationError as err:
+            raise InvalidRole(err.message) from err
+    topic = config.get("NotificationArn")
+    if topic and not _TOPIC_ARN.match(topic):
+        raise InvalidNotificationConfig(f"The notification ARN {topic} is not an Amazon SNS topic ARN.")
+    if topic and not role_arn:
+        raise InvalidNotificationConfig("A NotificationConfig with a NotificationArn needs a ServiceRoleArn that "
+                                        "Systems Manager assumes to publish to the topic.")
+    return config
+
+
 def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.db.read() as conn:
         document = command_documents.prepare(conn, scope(ctx), p["DocumentName"], p.get("DocumentVersion"),
                                              p.get("Parameters") or {}, _ssm_lookup(ctx, conn))
+        notifications = _check_notifications(ctx, conn, p)
     targets = [i for i, _ in _targets(ctx, p)]
     spec = NewCommand(document, [i.instance_id for i in targets], p.get("Targets") or [], p.get("Comment") or "",
                       p.get("TimeoutSeconds") or 3600, p.get("MaxConcurrency") or "50", p.get("MaxErrors") or "0",
                       p.get("OutputS3BucketName") or "", p.get("OutputS3KeyPrefix") or "",
-                      p.get("ServiceRoleArn") or "")
+                      p.get("ServiceRoleArn") or "", notifications)
     with ctx.container.db.begin() as conn:
         hub = ctx.container.command_hub
         connected = frozenset(i.instance_id for i in targets if hub.connected(i.instance_id))
@@ -140,7 +177,8 @@ def _command_out(c: Command) -> dict[str, Any]:
         "TargetCount": c.target_count, "CompletedCount": c.completed_count, "ErrorCount": c.error_count,
         "DeliveryTimedOutCount": c.delivery_timed_out_count, "ServiceRole": c.service_role,
         "TimeoutSeconds": c.timeout_seconds, "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": False},
-        "NotificationConfig": {"NotificationEvents": [], "NotificationType": ""}})
+        "NotificationConfig": {"NotificationArn": "", "NotificationEvents": [], "NotificationType": "",
+                               **c.notification_config}})
 
 
 def list_commands(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -152,19 +190,33 @@ def list_commands(ctx: RequestContext, p: Params) -> dict[str, Any]:
     return {"Commands": [_command_out(c) for c in found[: p.get("MaxResults") or 50]]}
 
 
-def _invocation_out(c: Command, i: Invocation, details: bool) -> dict[str, Any]:
+def _urls(ctx: RequestContext, c: Command, instance_id: str, step: str) -> dict[str, str]:
+    """StandardOutputUrl and StandardErrorUrl: where the step's output is (or will be) in the command's
+    bucket, when the server has a store to write it to; empty otherwise, as AWS leaves them without a bucket."""
+    store = ctx.container.output_store
+    plugin = next((p for p in c.plugins if p.name == step), None)
+    if store is None or not c.output_bucket or plugin is None:
+        return {"StandardOutputUrl": "", "StandardErrorUrl": ""}
+    return {f"Standard{'Output' if stream is Stream.STDOUT else 'Error'}Url": store.url(
+        c.output_bucket, output_export.output_key(c.output_prefix, c.command_id, instance_id, plugin, c.schema_1_2,
+                                                  stream)) for stream in Stream}
+
+
+def _invocation_out(ctx: RequestContext, c: Command, i: Invocation, details: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "CommandId": c.command_id, "InstanceId": i.instance_id, "Comment": c.comment,
         "DocumentName": c.document_name, "DocumentVersion": c.document_version, "RequestedDateTime": i.requested_at,
-        "Status": i.status, "StatusDetails": i.status_details, "TraceOutput": "", "StandardOutputUrl": "",
-        "StandardErrorUrl": "", "CommandPlugins": [], "ServiceRole": c.service_role,
+        "Status": i.status, "StatusDetails": i.status_details, "TraceOutput": "",
+        **_urls(ctx, c, i.instance_id, c.plugins[0].name if c.plugins else ""), "CommandPlugins": [],
+        "ServiceRole": c.service_role,
         "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": False}}
     if details:
         out["CommandPlugins"] = [without_nones({
             "Name": v.name, "Status": v.status, "StatusDetails": v.status_details, "ResponseCode": v.response_code,
             "ResponseStartDateTime": v.started_at, "ResponseFinishDateTime": v.ended_at,
-            "Output": _cut(v.stdout + v.stderr, LIST_OUTPUT_LIMIT), "StandardOutputUrl": "", "StandardErrorUrl": "",
-            "OutputS3BucketName": c.output_bucket, "OutputS3KeyPrefix": c.output_prefix})
+            "Output": _cut(v.stdout + v.stderr, LIST_OUTPUT_LIMIT), **_urls(ctx, c, i.instance_id, v.name),
+            "OutputS3BucketName": c.output_bucket, "OutputS3KeyPrefix": c.output_prefix,
+            "OutputS3Region": ctx.region if c.output_bucket else None})
             for v in commands.plugin_views(c, i)]
     return out
 
@@ -174,7 +226,7 @@ def list_command_invocations(ctx: RequestContext, p: Params) -> dict[str, Any]:
         found = ([commands.get_command(conn, ctx.account_id, ctx.region, p["CommandId"])] if p.get("CommandId")
                  else commands.list_commands(conn, ctx.account_id, ctx.region, p.get("InstanceId")))
         pairs = [(c, i) for c in found for i in commands.invocations_of(conn, c.command_id, p.get("InstanceId"))]
-    return {"CommandInvocations": [_invocation_out(c, i, bool(p.get("Details"))) for c, i in pairs]}
+    return {"CommandInvocations": [_invocation_out(ctx, c, i, bool(p.get("Details"))) for c, i in pairs]}
 
 
 def get_command_invocation(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -200,8 +252,9 @@ def get_command_invocation(ctx: RequestContext, p: Params) -> dict[str, Any]:
         "ExecutionStartDateTime": _stamp(view.started_at),
         "ExecutionElapsedTime": f"PT{elapsed:.3f}S" if elapsed is not None else "",
         "ExecutionEndDateTime": _stamp(view.ended_at), "Status": view.status, "StatusDetails": view.status_details,
-        "StandardOutputContent": _cut(view.stdout, STDOUT_LIMIT), "StandardOutputUrl": "",
-        "StandardErrorContent": _cut(view.stderr, STDERR_LIMIT), "StandardErrorUrl": "",
+        "StandardOutputContent": _cut(view.stdout, STDOUT_LIMIT), "StandardErrorContent": _cut(view.stderr,
+                                                                                               STDERR_LIMIT),
+        **_urls(ctx, command, i.instance_id, view.name),
         "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": False}})
 
 

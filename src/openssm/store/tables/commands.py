@@ -28,6 +28,7 @@ commands = Table(
     Column("output_bucket", String(63), nullable=False),
     Column("output_prefix", String(500), nullable=False),
     Column("service_role", String(2048), nullable=False),
+    Column("notification_config", Text, nullable=False, server_default="{}"),
     Column("cancelled", Boolean, nullable=False),
 )
 
@@ -49,9 +50,12 @@ invocations = Table(
     Column("stdout", Text, nullable=False),
     Column("stderr", Text, nullable=False),
     Column("plugins", Text, nullable=False, server_default="[]"),
+    # "pending" while a command's OutputS3BucketName is owed this invocation's output, then "done"/"failed".
+    Column("export_state", String(8), nullable=False, server_default=""),
     ForeignKeyConstraint(["command_id"], ["ssm_commands.command_id"], ondelete="CASCADE"),
     # Every open control channel asks "what is open for me?" every couple of seconds.
     Index("ix_ssm_command_invocations_instance_status", "instance_id", "status"),
+    Index("ix_ssm_command_invocations_export_state", "export_state"),
 )
 
 # The full output of each step, as its agent uploads it in pieces (the replies carry only AWS's cuts).
