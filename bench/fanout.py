@@ -58,7 +58,7 @@ def enrol(server: ServerProcess, count: int) -> list[tuple[str, RoleCredentials]
 
 
 async def simulated_agent(server: ServerProcess, instance_id: str, creds: RoleCredentials,
-                          ready: asyncio.Event, connected: list[int]) -> None:
+                          ready: asyncio.Event, connected: list[int], jobs_at: list[float]) -> None:
     client = SsmClient(server.endpoint, server.region)
     path = f"/v1/control-channel/{instance_id}"
     request = AWSRequest("POST", server.endpoint + path, data=b'{"MessageSchemaVersion":"1.0"}',
@@ -74,6 +74,7 @@ async def simulated_agent(server: ServerProcess, instance_id: str, creds: RoleCr
             message = AgentMessage.decode(frame)
             if message.message_type == mgs.ControlType.JOB:
                 job = mgs.AgentJob.decode(message)
+                jobs_at.append(time.monotonic())
                 now = dt.datetime.now(dt.UTC)
                 await ws.send(mgs.JobAck(job.job_id, str(message.message_id)).message(now).encode())
                 result = mgs.PluginResult("aws:runShellScript", "Success", 0, "ok\n", "")
@@ -87,7 +88,9 @@ async def run(args: argparse.Namespace, server: ServerProcess) -> dict[str, obje
     enrolled = time.monotonic() - started
     base = rss_kb(server.proc.pid)
     connected: list[int] = []
-    tasks = [asyncio.create_task(simulated_agent(server, i, c, asyncio.Event(), connected)) for i, c in nodes]
+    jobs_at: list[float] = []
+    tasks = [asyncio.create_task(simulated_agent(server, i, c, asyncio.Event(), connected, jobs_at))
+             for i, c in nodes]
     while len(connected) < len(nodes):
         await asyncio.sleep(0.2)
     await asyncio.sleep(3)
@@ -108,6 +111,7 @@ async def run(args: argparse.Namespace, server: ServerProcess) -> dict[str, obje
     return {"agents": args.agents, "target_count": seen["TargetCount"], "status": seen["Status"],
             "completed": seen["CompletedCount"], "send_to_all_success_s": round(elapsed, 2),
             "send_command_call_s": round(accepted, 2),
+            "first_job_s": round(min(jobs_at) - sent_at, 2), "last_job_s": round(max(jobs_at) - sent_at, 2),
             "server_rss_per_agent_kb": round(per_agent, 1), "enrolment_s": round(enrolled, 1)}
 
 

@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openssm.api.auth import Authenticator, IncomingRequest
 from openssm.api.headers import header_map
+from openssm.bus.local import Mailbox
 from openssm.container import Container
 from openssm.errors import AwsError
 from openssm.protocol import mgs
@@ -99,13 +100,12 @@ class ControlChannel:
         self._ws = websocket
         self._instance_id = instance_id
         self._sent: set[str] = set()
-        self._wake = asyncio.Event()
         self._seen_at = dt.datetime.min.replace(tzinfo=dt.UTC)
 
     async def run(self) -> None:
         hub = self._container.command_hub
-        hub.register(self._instance_id, asyncio.get_running_loop(), self._wake)
-        deliver = asyncio.create_task(self._deliver())
+        box = hub.register(self._instance_id, asyncio.get_running_loop())
+        deliver = asyncio.create_task(self._deliver(box))
         try:
             while True:
                 data = await self._ws.receive_bytes()
@@ -116,20 +116,25 @@ class ControlChannel:
             log.warning("control channel of %s: %s", self._instance_id, err)
         finally:
             deliver.cancel()
-            hub.unregister(self._instance_id, self._wake)
+            hub.unregister(self._instance_id, box)
 
-    async def _deliver(self) -> None:
+    async def _deliver(self, box: Mailbox) -> None:
+        """Send what the node is owed: jobs handed over by SendCommand at once, and what the store says on
+        connecting, when asked to look, and every POLL_SECONDS (work started by another process)."""
+        look = True
         while True:
-            jobs = await run_in_threadpool(self._owed)
+            jobs, asked = box.take()
+            if look or asked:
+                jobs += await run_in_threadpool(self._owed)
             for job in jobs:
                 if job.job_id not in self._sent:
                     self._sent.add(job.job_id)
                     await self._ws.send_bytes(job.message(_now_ms()).encode())
             try:
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(box.event.wait(), POLL_SECONDS)
+                look = False
             except TimeoutError:
-                pass
-            self._wake.clear()
+                look = True
 
     def _owed(self) -> list[mgs.AgentJob]:
         """What to send now. Reads answer the common cases (nothing new; jobs already started for this node);

@@ -1,35 +1,74 @@
-"""In-process delivery wake-ups: a control channel waits on its node's event; SendCommand (on a worker
-thread) sets it. Across worker processes and replicas the channel also polls the store, so a wake-up lost
-to another process costs at most a poll interval (NATS replaces the poll in scale-out, DESIGN §1)."""
+"""In-process delivery: a control channel waits on its node's mailbox; SendCommand (on a worker thread) either
+hands it the job itself (a node whose job it has just started, so the channel need not read the store) or
+asks it to look (anything else). Across worker processes and replicas the channel also polls the store, so
+a wake-up lost to another process costs at most a poll interval (NATS replaces the poll in scale-out,
+DESIGN §1)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass, field
+
+from openssm.protocol.mgs import AgentJob
+
+
+@dataclass
+class Mailbox:
+    """What a channel is handed between two looks at the store."""
+
+    loop: asyncio.AbstractEventLoop
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    jobs: list[AgentJob] = field(default_factory=list)
+    look: bool = False  # something happened that only the store can tell
+
+    def take(self) -> tuple[list[AgentJob], bool]:
+        """The jobs handed over and whether to look at the store; clears both (on the channel's loop)."""
+        jobs, look = self.jobs, self.look
+        self.jobs, self.look = [], False
+        self.event.clear()
+        return jobs, look
 
 
 class LocalHub:
     def __init__(self) -> None:
-        self._waiting: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+        self._boxes: dict[str, Mailbox] = {}
         self._lock = threading.Lock()
 
-    def register(self, instance_id: str, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    def register(self, instance_id: str, loop: asyncio.AbstractEventLoop) -> Mailbox:
+        box = Mailbox(loop)
         with self._lock:
-            self._waiting[instance_id] = (loop, event)
+            self._boxes[instance_id] = box
+        return box
 
-    def unregister(self, instance_id: str, event: asyncio.Event) -> None:
+    def unregister(self, instance_id: str, box: Mailbox) -> None:
         with self._lock:
-            if self._waiting.get(instance_id, (None, None))[1] is event:
-                del self._waiting[instance_id]
+            if self._boxes.get(instance_id) is box:
+                del self._boxes[instance_id]
+
+    def _post(self, instance_id: str, job: AgentJob | None) -> None:
+        with self._lock:
+            box = self._boxes.get(instance_id)
+        if box is None:
+            return
+
+        def deliver() -> None:  # on the channel's loop, so the mailbox is only touched there
+            if job is None:
+                box.look = True
+            else:
+                box.jobs.append(job)
+            box.event.set()
+
+        box.loop.call_soon_threadsafe(deliver)
 
     def notify(self, instance_id: str) -> None:
-        """Wake the node's channel if this process holds it; safe from any thread."""
-        with self._lock:
-            waiting = self._waiting.get(instance_id)
-        if waiting is not None:
-            loop, event = waiting
-            loop.call_soon_threadsafe(event.set)
+        """Have the node's channel look at the store, if this process holds it; safe from any thread."""
+        self._post(instance_id, None)
+
+    def offer(self, instance_id: str, job: AgentJob) -> None:
+        """Hand a started job to the node's channel, if this process holds it; safe from any thread."""
+        self._post(instance_id, job)
 
     def connected(self, instance_id: str) -> bool:
         with self._lock:
-            return instance_id in self._waiting
+            return instance_id in self._boxes

@@ -8,6 +8,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future
 
 from openssm.clock import Clock
@@ -60,16 +61,18 @@ class ReplyWriter:
 
     def _write(self, batch: list[Pending]) -> None:
         try:
-            wake: list[list[str]] = []
             with self._db.begin() as conn:
                 now = self._clock.now()
                 for instance_id, reply, _ in batch:
                     commands.apply_reply(conn, instance_id, reply, now)
-                    wake.append(commands.waiting_instances(conn, reply.job_id))
+                # One look per command for the nodes its finished invocations let start (one each, at most).
+                finished = Counter(reply.job_id for _, reply, _ in batch)
+                waiting = {command_id: commands.waiting_instances(conn, command_id, count)
+                           for command_id, count in finished.items()}
         except Exception as err:  # every waiting agent hears of it and will resend its reply
             log.exception("could not store %d replies", len(batch))
             for _, _, done in batch:
                 done.set_exception(err)
             return
-        for (_, _, done), nodes in zip(batch, wake, strict=True):
-            done.set_result(nodes)
+        for _, reply, done in batch:  # the first reply of each command carries its command's wake-ups
+            done.set_result(waiting.pop(reply.job_id, []))

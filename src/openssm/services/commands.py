@@ -132,8 +132,15 @@ class Command:
 
 def send(conn: Connection, account_id: str, region: str, requested_by: str, spec: NewCommand,
          now: dt.datetime, connected: frozenset[str] = frozenset()) -> str:
+    """Store the command; answers its id (see send_starting for the nodes it started)."""
+    return send_starting(conn, account_id, region, requested_by, spec, now, connected)[0]
+
+
+def send_starting(conn: Connection, account_id: str, region: str, requested_by: str, spec: NewCommand,
+                  now: dt.datetime, connected: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
     """Store the command. Invocations for `connected` nodes (whose control channel this process holds) start
-    at once, up to MaxConcurrency, in the same statement: a thousand separate starts cost seconds."""
+    at once, up to MaxConcurrency, in the same statement: a thousand separate starts cost seconds. Answers
+    the command's id and the nodes started, whose channels can be handed the job (agent_job)."""
     command_id = str(uuid.uuid4())
     conn.execute(sa.insert(commands).values(
         command_id=command_id, account_id=account_id, region=region, document_name=spec.document.name,
@@ -157,7 +164,14 @@ def send(conn: Connection, account_id: str, region: str, requested_by: str, spec
         conn.execute(sa.update(invocations).where(invocations.c.command_id == command_id,
                                                   invocations.c.instance_id.in_(now_running))
                      .values(status="InProgress", status_details="InProgress", delivered_at=now))
-    return command_id
+    return command_id, now_running
+
+
+def agent_job(command_id: str, spec: NewCommand) -> AgentJob:
+    """The job every node of a new command is sent (the same for all of them)."""
+    return AgentJob(command_id, send_command_payload(
+        command_id, spec.document.name, spec.document.content, spec.document.run_parameters,
+        output_bucket=spec.output_bucket, output_prefix=spec.output_prefix))
 
 
 def open_work(conn: Connection, instance_id: str) -> dict[str, str]:

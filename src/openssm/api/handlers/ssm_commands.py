@@ -156,10 +156,17 @@ def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.db.begin() as conn:
         hub = ctx.container.command_hub
         connected = frozenset(i.instance_id for i in targets if hub.connected(i.instance_id))
-        command_id = commands.send(conn, ctx.account_id, ctx.region, ctx.caller.arn, spec, ctx.now, connected)
+        command_id, started = commands.send_starting(conn, ctx.account_id, ctx.region, ctx.caller.arn, spec,
+                                                     ctx.now, connected)
         command = commands.get_command(conn, ctx.account_id, ctx.region, command_id)
+    # The nodes started here are handed the job itself; the others' channels (in another process, or
+    # waiting on MaxConcurrency) find it in the store.
+    job = commands.agent_job(command_id, spec)
+    for instance_id in started:
+        ctx.container.command_hub.offer(instance_id, job)
     for instance in targets:
-        ctx.container.command_hub.notify(instance.instance_id)
+        if instance.instance_id not in started:
+            ctx.container.command_hub.notify(instance.instance_id)
     return {"Command": _command_out(command)}
 
 
