@@ -92,3 +92,55 @@ def test_the_agents_fallback_poller_runs_and_answers_a_command(server: ServerPro
     assert poller.poll_once() == 0
     result = server.client("ssm").get_command_invocation(CommandId=command_id, InstanceId=node.instance_id)
     assert (result["Status"], result["StandardOutputContent"]) == ("Success", "by-poll\n")
+
+
+def step_reply(status: str, steps: dict[str, tuple[str, str]]) -> str:
+    """A reply as AWS's agent sends it: only the steps it has finished since its last reply."""
+    return json.dumps({"documentStatus": status, "runtimeStatus": {
+        name: {"status": step_status, "code": 0 if step_status == "Success" else 1, "name": "aws:runShellScript",
+               "standardOutput": output, "standardError": ""} for name, (step_status, output) in steps.items()}
+        or None})
+
+
+def test_a_cancel_reaches_a_polling_node_and_steps_reported_one_by_one_add_up(server: ServerProcess) -> None:
+    ssm = server.client("ssm")
+    node = Node(server).enrol(*activation(server, node_role(server, "PollingNodes4")))
+    content = {"schemaVersion": "2.2", "description": "two steps", "mainSteps": [
+        {"action": "aws:runShellScript", "name": name, "inputs": {"runCommand": [f"echo {name}"]}}
+        for name in ("first", "second")]}
+    ssm.create_document(Name="TwoStepsPolled", DocumentType="Command", DocumentFormat="JSON",
+                        Content=json.dumps(content))
+    two = ssm.send_command(DocumentName="TwoStepsPolled", InstanceIds=[node.instance_id])["Command"]["CommandId"]
+    (job,) = poll(node)
+    ec2messages(node, "AcknowledgeMessage", {"MessageId": job["MessageId"]})
+    for reply in (step_reply("InProgress", {"first": ("Success", "one\n")}),
+                  step_reply("InProgress", {"second": ("Success", "two\n")}), step_reply("Success", {})):
+        assert ec2messages(node, "SendReply", {"MessageId": job["MessageId"], "ReplyId": str(uuid.uuid4()),
+                                               "Payload": reply}).status == 200
+    steps = {name: ssm.get_command_invocation(CommandId=two, InstanceId=node.instance_id, PluginName=name)
+             for name in ("first", "second")}
+    assert [(s["Status"], s["StandardOutputContent"]) for s in steps.values()] == [("Success", "one\n"),
+                                                                                   ("Success", "two\n")]
+    (listed,) = ssm.list_command_invocations(CommandId=two, Details=True)["CommandInvocations"]
+    assert listed["Status"] == "Success" and [p["Name"] for p in listed["CommandPlugins"]] == ["first", "second"]
+
+    long = ssm.send_command(DocumentName="AWS-RunShellScript", InstanceIds=[node.instance_id],
+                            Parameters={"commands": ["sleep 60"]})["Command"]["CommandId"]
+    (job,) = poll(node, visibility=1)
+    ec2messages(node, "AcknowledgeMessage", {"MessageId": job["MessageId"]})
+    ssm.cancel_command(CommandId=long)
+    (cancel,) = poll(node, visibility=1)
+    assert cancel["Topic"] == "aws.ssm.cancelCommand"
+    assert json.loads(cancel["Payload"]) == {"CancelMessageId": job["MessageId"]}
+    assert cancel["MessageId"].startswith("aws.ssm.") and cancel["MessageId"].endswith(f".{node.instance_id}")
+    assert ec2messages(node, "AcknowledgeMessage", {"MessageId": cancel["MessageId"]}).status == 200
+    assert poll(node, visibility=1) == []  # not again within the visibility timeout
+    time.sleep(1.5)
+    (again,) = poll(node, visibility=1)  # still Cancelling: the same cancel message once more
+    assert again["MessageId"] == cancel["MessageId"]
+    assert ec2messages(node, "SendReply", {"MessageId": job["MessageId"], "ReplyId": str(uuid.uuid4()),
+                                           "Payload": step_reply("Cancelled", {})}).status == 200
+    invocation = ssm.get_command_invocation(CommandId=long, InstanceId=node.instance_id)
+    assert (invocation["Status"], invocation["StatusDetails"]) == ("Cancelled", "Cancelled")
+    time.sleep(1.5)
+    assert poll(node, visibility=1) == []

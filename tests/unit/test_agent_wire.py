@@ -25,6 +25,7 @@ from openssm.agent.keys import local_signer
 from openssm.agent.state import StateDir
 from openssm.protocol import mgs, rsa_auth
 from openssm.protocol import sigv4 as server_sigv4
+from openssm.protocol.message_ids import cancel_message_id, run_command_message_id
 from tests.support.agent_stub import INSTANCE_ID, TOKEN, Call, StubAws
 
 CAPTURE = Path(__file__).parents[1] / "golden" / "captures" / "amazon-ssm-agent.json"
@@ -141,7 +142,8 @@ def channel(stub: StubAws, state: StateDir, jobs: Jobs | None = None, resend: fl
 def job(commands: list[str], command_id: str = "11111111-2222-3333-4444-555555555555") -> mgs.AgentJob:
     captured = json.loads(next(e for e in EVENTS if e.get("what") == "agent_job")["payload"]["Content"])
     captured["CommandId"], captured["Parameters"] = command_id, {"commands": commands}
-    return mgs.AgentJob(command_id, json.dumps(captured))
+    # The JobId is the service's message id, aws.ssm.<command id>.<instance id>, as AWS's service sends it.
+    return mgs.AgentJob(run_command_message_id(command_id, INSTANCE_ID), json.dumps(captured))
 
 
 def replies(stub: StubAws) -> list[mgs.JobReply]:
@@ -232,8 +234,10 @@ def test_a_cancel_job_kills_the_running_command_and_it_reports_cancelled(
     stub.send_job(job([f"touch {started}", "sleep 60"], command_id))
     stub.wait_for(lambda: started.exists())
     cancel = json.dumps({"CancelMessageId": f"aws.ssm.{command_id}.{INSTANCE_ID}"})
-    stub.send_job(mgs.AgentJob(f"cancel-{command_id}", cancel, mgs.CANCEL_COMMAND_TOPIC))
+    stub.send_job(mgs.AgentJob(cancel_message_id(command_id, INSTANCE_ID), cancel, mgs.CANCEL_COMMAND_TOPIC))
     stub.wait_for(lambda: any(r.document_status == "Cancelled" for r in replies(stub)))
+    # Every reply names the job as it was sent, so the service (and AWS's) can find the command in it.
+    assert {r.job_id for r in replies(stub)} == {run_command_message_id(command_id, INSTANCE_ID)}
     assert len(stub.of_type("agent_job_ack")) == 2
     stub.close_channel()
     running.thread.join(10)

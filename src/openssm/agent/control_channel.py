@@ -26,6 +26,7 @@ from openssm.agent.jobs import Jobs
 from openssm.agent.plugins.steps import TRUNCATED
 from openssm.protocol import mgs
 from openssm.protocol.agent_message import AgentMessage, AgentMessageError, json_payload
+from openssm.protocol.message_ids import command_id_of
 
 log = logging.getLogger(__name__)
 RESEND_SECONDS = 3.0
@@ -39,8 +40,7 @@ def cancelled_command(content: str) -> str:
     except json.JSONDecodeError:
         return ""
     if value.get("CancelMessageId"):
-        parts = str(value["CancelMessageId"]).split(".")
-        return parts[-2] if len(parts) >= 4 else parts[-1]
+        return command_id_of(str(value["CancelMessageId"]))
     return str(value.get("CancelCommandId") or "")
 
 
@@ -143,7 +143,8 @@ class ControlChannel:
     async def _follow(self, job: mgs.AgentJob) -> None:
         """Run the job once and deliver its replies, even across reconnects."""
         try:
-            future = self._jobs.submit(job.job_id, job.content)
+            # Run and recorded by command id, whichever channel brings the job; replies name the job.
+            future = self._jobs.submit(command_id_of(job.job_id), job.content)
             if not future.done():
                 progress = asyncio.create_task(self._deliver(mgs.JobReply(job.job_id, "InProgress")))
                 try:
@@ -152,7 +153,7 @@ class ControlChannel:
                     progress.cancel()  # the outcome supersedes it
             else:
                 reply = future.result()
-            await self._deliver(reply)
+            await self._deliver(replace(reply, job_id=job.job_id))
         finally:
             self._following.discard(job.job_id)
 

@@ -21,18 +21,13 @@ from openssm.agent.heartbeat import AGENT_VERSION
 from openssm.agent.jobs import Jobs
 from openssm.agent.state import StateDir
 from openssm.protocol import mgs
+from openssm.protocol.message_ids import command_id_of
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 5.0  # AWS's agent polls again five seconds after an empty answer (golden capture)
 VISIBILITY_SECONDS = 10
 REPLY_ATTEMPTS = 3
 _REQUIRED = ("Topic", "Destination", "MessageId", "CreatedDate")
-
-
-def command_id_of(message_id: str) -> str:
-    """aws.ssm.<command id>.<instance id> -> the command id (AWS: runcommand/contracts GetCommandID)."""
-    parts = message_id.split(".")
-    return parts[-2] if len(parts) >= 4 and message_id.startswith("aws.ssm.") else message_id
 
 
 class MessagePoller:

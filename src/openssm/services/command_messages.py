@@ -11,19 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from openssm.errors import AwsError
+from openssm.protocol import message_ids
 from openssm.protocol.mgs import JobReply
 from openssm.services import commands
 from openssm.store.tables.commands import invocations
-
-TOPIC = "aws.ssm.sendCommand"
-_MESSAGE_ID = re.compile(r"^aws\.ssm\.([0-9a-f-]{36})\.(mi-[0-9a-f]{17}|i-[0-9a-f]{8,17})$")
 
 
 class InvalidMessageId(AwsError):
@@ -43,32 +40,35 @@ class Message:
         return hashlib.sha256(self.payload.encode()).hexdigest()
 
 
-def message_id(command_id: str, instance_id: str) -> str:
-    return f"aws.ssm.{command_id}.{instance_id}"
-
-
 def parse_message_id(value: str, instance_id: str) -> str:
     """The command id of one of this node's messages."""
-    match = _MESSAGE_ID.match(value)
-    if match is None or match.group(2) != instance_id:
+    parsed = message_ids.parse(value)
+    if parsed is None or parsed[1] != instance_id:
         raise InvalidMessageId(f"The message {value} is not a message for {instance_id}.")
-    return match.group(1)
+    return parsed[0]
 
 
 def messages_for(conn: Connection, instance_id: str, now: dt.datetime, visibility: dt.timedelta) -> list[Message]:
     """Jobs newly started for the node, and those handed out before but neither acknowledged nor answered
-    within the visibility timeout."""
+    within the visibility timeout; then cancellations, each again every visibility timeout until the node
+    reports the job stopped (a cancel has no acknowledgement of its own to wait for)."""
     stale = [r.command_id for r in conn.execute(sa.select(invocations.c.command_id).where(
         invocations.c.instance_id == instance_id, invocations.c.status == "InProgress",
         invocations.c.started_at.is_(None), invocations.c.delivered_at <= now - visibility))]
     before = {r.command_id for r in conn.execute(sa.select(invocations.c.command_id).where(
         invocations.c.instance_id == instance_id, invocations.c.status == "InProgress"))}
     jobs = commands.jobs_owed(conn, instance_id, now)
-    due = [j for j in jobs if j.job_id not in before or j.job_id in stale]
-    if stale:
+    due = [j for j in jobs if (command := message_ids.command_id_of(j.job_id)) not in before or command in stale]
+    cancelling = [r.command_id for r in conn.execute(sa.select(invocations.c.command_id).where(
+        invocations.c.instance_id == instance_id, invocations.c.status == "Cancelling",
+        sa.or_(invocations.c.delivered_at.is_(None), invocations.c.delivered_at <= now - visibility)))]
+    cancels = [j for j in commands.cancellations_owed(conn, instance_id)
+               if message_ids.command_id_of(json.loads(j.content)["CancelMessageId"]) in cancelling]
+    if stale or cancelling:
         conn.execute(sa.update(invocations).where(invocations.c.instance_id == instance_id,
-                                                  invocations.c.command_id.in_(stale)).values(delivered_at=now))
-    return [Message(message_id(j.job_id, instance_id), instance_id, TOPIC, j.content, now) for j in due]
+                                                  invocations.c.command_id.in_(stale + cancelling))
+                     .values(delivered_at=now))
+    return [Message(j.job_id, instance_id, j.topic, j.content, now) for j in due + cancels]
 
 
 def acknowledge(conn: Connection, instance_id: str, raw_message_id: str, now: dt.datetime) -> None:

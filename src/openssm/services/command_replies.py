@@ -12,6 +12,7 @@ from collections import Counter
 from concurrent.futures import Future
 
 from openssm.clock import Clock
+from openssm.protocol.message_ids import command_id_of
 from openssm.protocol.mgs import JobReply
 from openssm.services import commands
 from openssm.store.db import Database
@@ -66,7 +67,7 @@ class ReplyWriter:
                 for instance_id, reply, _ in batch:
                     commands.apply_reply(conn, instance_id, reply, now)
                 # One look per command for the nodes its finished invocations let start (one each, at most).
-                finished = Counter(reply.job_id for _, reply, _ in batch)
+                finished = Counter(command_id_of(reply.job_id) for _, reply, _ in batch)
                 waiting = {command_id: commands.waiting_instances(conn, command_id, count)
                            for command_id, count in finished.items()}
         except Exception as err:  # every waiting agent hears of it and will resend its reply
@@ -75,4 +76,4 @@ class ReplyWriter:
                 done.set_exception(err)
             return
         for _, reply, done in batch:  # the first reply of each command carries its command's wake-ups
-            done.set_result(waiting.pop(reply.job_id, []))
+            done.set_result(waiting.pop(command_id_of(reply.job_id), []))

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from openssm.errors import AwsError
+from openssm.protocol.message_ids import cancel_message_id, command_id_of, run_command_message_id
 from openssm.protocol.mgs import CANCEL_COMMAND_TOPIC, AgentJob, JobReply, send_command_payload
 from openssm.services import commands_rate_control as rate_control
 from openssm.services.command_documents import CommandDocument, Plugin, plugins_of
@@ -167,31 +168,35 @@ def send_starting(conn: Connection, account_id: str, region: str, requested_by: 
     return command_id, now_running
 
 
-def agent_job(command_id: str, spec: NewCommand) -> AgentJob:
-    """The job every node of a new command is sent (the same for all of them)."""
-    return AgentJob(command_id, send_command_payload(
-        command_id, spec.document.name, spec.document.content, spec.document.run_parameters,
-        output_bucket=spec.output_bucket, output_prefix=spec.output_prefix))
+def job_payload(command_id: str, spec: NewCommand) -> str:
+    """What every node of a new command is sent (the same for all of them)."""
+    return send_command_payload(command_id, spec.document.name, spec.document.content, spec.document.run_parameters,
+                                output_bucket=spec.output_bucket, output_prefix=spec.output_prefix)
+
+
+def agent_job(command_id: str, instance_id: str, payload: str) -> AgentJob:
+    return AgentJob(run_command_message_id(command_id, instance_id), payload)
 
 
 def open_work(conn: Connection, instance_id: str) -> dict[str, str]:
-    """The node's jobs and cancellations not finished, id -> status (the cheap check a channel polls with)."""
+    """The node's jobs and cancellations not finished, job id -> status (the cheap check a channel polls with)."""
     rows = conn.execute(sa.select(invocations.c.command_id, invocations.c.status).where(
         invocations.c.instance_id == instance_id,
         invocations.c.status.in_(["Pending", "InProgress", "Cancelling"])))
-    return {f"cancel-{r.command_id}" if r.status == "Cancelling" else r.command_id: r.status for r in rows}
+    return {(cancel_message_id if r.status == "Cancelling" else run_command_message_id)(r.command_id, instance_id):
+            r.status for r in rows}
 
 
 def jobs_owed(conn: Connection, instance_id: str, now: dt.datetime) -> list[AgentJob]:
     """The jobs the node is owed: those delivered but not finally answered (sent again after a reconnect),
     and those pending that the command's rate controls let start now, which become InProgress (a write)."""
     rows = _open_rows(conn, instance_id, ["Pending", "InProgress"])
-    return _jobs([r for r in rows if r.status == "InProgress" or _may_start(conn, r, instance_id, now)])
+    return _jobs([r for r in rows if r.status == "InProgress" or _may_start(conn, r, instance_id, now)], instance_id)
 
 
 def started_jobs(conn: Connection, instance_id: str) -> list[AgentJob]:
     """The jobs already started for the node (a read: what a channel sends without taking the write lock)."""
-    return _jobs(_open_rows(conn, instance_id, ["InProgress"]))
+    return _jobs(_open_rows(conn, instance_id, ["InProgress"]), instance_id)
 
 
 def _open_rows(conn: Connection, instance_id: str, statuses: list[str]) -> Sequence[sa.Row[tuple[object, ...]]]:
@@ -201,8 +206,8 @@ def _open_rows(conn: Connection, instance_id: str, statuses: list[str]) -> Seque
         commands.c.cancelled.is_(False)).order_by(commands.c.requested_at)).all()
 
 
-def _jobs(rows: Sequence[sa.Row[tuple[object, ...]]]) -> list[AgentJob]:
-    return [AgentJob(str(r.command_id), send_command_payload(
+def _jobs(rows: Sequence[sa.Row[tuple[object, ...]]], instance_id: str) -> list[AgentJob]:
+    return [agent_job(str(r.command_id), instance_id, send_command_payload(
         str(r.command_id), str(r.document_name), json.loads(str(r.document_content)),
         json.loads(str(r.run_parameters)) or json.loads(str(r.parameters)),
         output_bucket=str(r.output_bucket), output_prefix=str(r.output_prefix))) for r in rows]
@@ -259,24 +264,31 @@ def waiting_instances(conn: Connection, command_id: str, limit: int = 1) -> list
 
 
 def apply_reply(conn: Connection, instance_id: str, reply: JobReply, now: dt.datetime) -> None:
-    """Record what the agent reported; a reply for a finished invocation changes nothing."""
+    """Record what the agent reported; a reply for a finished invocation changes nothing. Steps are merged
+    by name: AWS's agent reports each step as it ends and may close with a reply naming no step at all."""
     status, details = _REPLY_STATUS.get(reply.document_status, ("Failed", "Failed"))
-    values: dict[str, object] = {"status": status, "status_details": details}
-    if reply.plugins:
-        first, last = reply.plugins[0], reply.plugins[-1]
-        stored = [{"name": p.name, "action": p.action, "status": p.status, "code": p.code, "start": p.start,
-                   "end": p.end, "stdout": p.standard_output, "stderr": p.standard_error} for p in reply.plugins]
-        values.update(stdout="".join(p.standard_output for p in reply.plugins),
-                      stderr="".join(p.standard_error for p in reply.plugins), response_code=last.code,
-                      started_at=_parse(first.start) or now, plugins=json.dumps(stored))
-    if status in FINAL:
-        end = reply.plugins[-1].end if reply.plugins else ""
-        values["ended_at"] = _parse(end) or now
+    command_id = command_id_of(reply.job_id)
     # A progress report never undoes a cancellation in flight.
-    settled = list(FINAL | {"Cancelling"}) if status == "InProgress" else list(FINAL)
+    settled = FINAL | {"Cancelling"} if status == "InProgress" else FINAL
+    current = conn.execute(sa.select(invocations.c.status, invocations.c.plugins).where(
+        invocations.c.command_id == command_id, invocations.c.instance_id == instance_id)).first()
+    if current is None or current.status in settled:
+        return
+    values: dict[str, object] = {"status": status, "status_details": details}
+    steps = {p["name"]: p for p in json.loads(current.plugins or "[]")}
+    for p in reply.plugins:
+        steps[p.name] = {"name": p.name, "action": p.action, "status": p.status, "code": p.code, "start": p.start,
+                         "end": p.end, "stdout": p.standard_output, "stderr": p.standard_error}
+    merged = list(steps.values())
+    if merged:
+        values.update(stdout="".join(p["stdout"] for p in merged), stderr="".join(p["stderr"] for p in merged),
+                      response_code=merged[-1]["code"], started_at=_parse(merged[0]["start"]) or now,
+                      plugins=json.dumps(merged))
+    if status in FINAL:
+        values["ended_at"] = _parse(merged[-1]["end"] if merged else "") or now
     conn.execute(sa.update(invocations).where(
-        invocations.c.command_id == reply.job_id, invocations.c.instance_id == instance_id,
-        invocations.c.status.not_in(settled)).values(values))
+        invocations.c.command_id == command_id, invocations.c.instance_id == instance_id,
+        invocations.c.status.not_in(list(settled))).values(values))
 
 
 def get_command(conn: Connection, account_id: str, region: str, command_id: str) -> Command:
@@ -323,8 +335,9 @@ def cancel(conn: Connection, account_id: str, region: str, command_id: str, inst
                  .values(status="Cancelled", status_details="Cancelled", ended_at=now))
     running = [r.instance_id for r in conn.execute(sa.select(invocations.c.instance_id).where(
         *scope, invocations.c.status == "InProgress"))]
+    # delivered_at now tracks the cancel message (ec2messages hands it out again until the job stops).
     conn.execute(sa.update(invocations).where(*scope, invocations.c.status == "InProgress")
-                 .values(status="Cancelling", status_details="Cancelling"))
+                 .values(status="Cancelling", status_details="Cancelling", delivered_at=None))
     return running
 
 
@@ -332,9 +345,10 @@ def cancellations_owed(conn: Connection, instance_id: str) -> list[AgentJob]:
     """A cancel job for each of the node's invocations being cancelled (AWS's aws.ssm.cancelCommand)."""
     rows = conn.execute(sa.select(invocations.c.command_id).where(
         invocations.c.instance_id == instance_id, invocations.c.status == "Cancelling"))
-    # AWS's payload: the message id of the job to stop, aws.ssm.<command id>.<instance id>.
-    return [AgentJob(f"cancel-{r.command_id}", json.dumps(
-        {"CancelMessageId": f"aws.ssm.{r.command_id}.{instance_id}"}), CANCEL_COMMAND_TOPIC) for r in rows]
+    # AWS's payload: the message id of the job to stop.
+    return [AgentJob(cancel_message_id(r.command_id, instance_id), json.dumps(
+        {"CancelMessageId": run_command_message_id(r.command_id, instance_id)}), CANCEL_COMMAND_TOPIC)
+            for r in rows]
 
 
 def _parse(stamp: str) -> dt.datetime | None:

@@ -161,9 +161,9 @@ def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
         command = commands.get_command(conn, ctx.account_id, ctx.region, command_id)
     # The nodes started here are handed the job itself; the others' channels (in another process, or
     # waiting on MaxConcurrency) find it in the store.
-    job = commands.agent_job(command_id, spec)
+    payload = commands.job_payload(command_id, spec)
     for instance_id in started:
-        ctx.container.command_hub.offer(instance_id, job)
+        ctx.container.command_hub.offer(instance_id, commands.agent_job(command_id, instance_id, payload))
     for instance in targets:
         if instance.instance_id not in started:
             ctx.container.command_hub.notify(instance.instance_id)
