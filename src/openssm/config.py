@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,9 @@ class ServerConfig:
     workers: int = 1
     local_agent: bool = False
     s3: S3Settings | None = None
+    # Hybrid nodes whose key is this old are asked to rotate it (UpdateKeyPair). A number, not a timedelta, so
+    # the configuration still travels to --workers processes as JSON (server.py).
+    node_key_rotation_days: float = 30.0
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{12}", self.default_account):
@@ -44,10 +48,16 @@ class ServerConfig:
             raise ValueError(f"workers must be at least 1, not {self.workers}")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port out of range: {self.port}")
+        if not 0 <= self.node_key_rotation_days <= 36500:  # also refuses NaN
+            raise ValueError(f"the node key rotation age must be 0 to 36500 days, not {self.node_key_rotation_days}")
 
     @property
     def scheme(self) -> str:
         return "https" if self.tls_cert else "http"
+
+    @property
+    def node_key_rotation_age(self) -> dt.timedelta:
+        return dt.timedelta(days=self.node_key_rotation_days)
 
     @property
     def master_key_path(self) -> Path:

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp
 from openssm import local_agent
 from openssm.api.app import create_app
 from openssm.bootstrap import ensure_bootstrapped
-from openssm.config import ServerConfig
+from openssm.config import S3Settings, ServerConfig
 from openssm.container import Container
 from openssm.store.db import open_database
 from openssm.store.secrets import SecretBox, load_or_create_master_key
@@ -47,6 +47,8 @@ def _config_from_env() -> ServerConfig:
             raw[key] = Path(raw[key])
     raw["default_account"] = AccountId(raw["default_account"])
     raw["default_region"] = Region(raw["default_region"])
+    if raw.get("s3") is not None:
+        raw["s3"] = S3Settings(**raw["s3"])
     return ServerConfig(**raw)
 
 

@@ -68,6 +68,7 @@ class NodeKey:
     region: str
     public_key: str
     fingerprint: str
+    key_set_at: dt.datetime  # registration, or the last rotation (services/node_keys.py)
 
 
 def new_instance_id() -> str:
@@ -92,7 +93,8 @@ def register(conn: Connection, activation: Activation, public_key: str, fingerpr
     conn.execute(sa.insert(managed_instances).values(
         instance_id=instance_id, account_id=activation.account_id, region=activation.region,
         activation_id=activation.activation_id, iam_role=activation.iam_role, fingerprint=fingerprint,
-        public_key=public_key, name=activation.default_instance_name, registered_at=now, deregistered=False))
+        public_key=public_key, key_set_at=now, name=activation.default_instance_name, registered_at=now,
+        deregistered=False))
     return instance_id
 
 
@@ -101,7 +103,7 @@ def node_key(conn: Connection, instance_id: str) -> NodeKey | None:
     row = conn.execute(sa.select(managed_instances).where(managed_instances.c.instance_id == instance_id,
                                                           managed_instances.c.deregistered.is_(False))).first()
     return None if row is None else NodeKey(row.instance_id, row.account_id, row.region, row.public_key,
-                                                    row.fingerprint)
+                                            row.fingerprint, row.key_set_at)
 
 
 def get(conn: Connection, account_id: str, region: str, instance_id: str, now: dt.datetime

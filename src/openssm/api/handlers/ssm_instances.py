@@ -1,6 +1,6 @@
 """Managed instances over JSON 1.1: the agent's calls (RegisterManagedInstance, unsigned;
-RequestManagedInstanceRoleToken, RSA-signed; UpdateInstanceInformation) and the fleet view
-(DescribeInstanceInformation, DeregisterManagedInstance, UpdateManagedInstanceRole)."""
+RequestManagedInstanceRoleToken and UpdateManagedInstancePublicKey, RSA-signed; UpdateInstanceInformation) and
+the fleet view (DescribeInstanceInformation, DeregisterManagedInstance, UpdateManagedInstanceRole)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from openssm.iam.principals import PrincipalType
 from openssm.iam.service_roles import find_role
 from openssm.iam.sessions import SessionGrant, issue, revoke_instance
 from openssm.protocol import rsa_auth
-from openssm.services import activations, instances
+from openssm.services import activations, instances, node_keys
 from openssm.services.instance_filters import matching
 from openssm.services.instances import InvalidInstanceId, ManagedInstance
 from openssm.store.lazy import LazyMapping
@@ -54,15 +54,22 @@ def register_managed_instance(ctx: RequestContext, p: Params) -> dict[str, Any]:
     return {"InstanceId": instance_id}
 
 
-def request_managed_instance_role_token(ctx: RequestContext, p: Params) -> dict[str, Any]:
+def _rsa_signed_node(ctx: RequestContext, action: str) -> str:
+    """The node that RSA-signed this request; its role credentials (or anyone else's) do not count."""
     caller = ctx.caller
     if caller.instance_id is None or caller.access_key_id is not None:
-        raise AccessDenied("RequestManagedInstanceRoleToken must be signed with the node's registered key.")
+        raise AccessDenied(f"{action} must be signed with the node's registered key.")
+    return caller.instance_id
+
+
+def request_managed_instance_role_token(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    caller = ctx.caller
+    instance_id = _rsa_signed_node(ctx, "RequestManagedInstanceRoleToken")
     with ctx.container.db.begin() as conn:
-        key = instances.node_key(conn, caller.instance_id)
-        node = instances.get(conn, caller.account_id, ctx.region, caller.instance_id, ctx.now)
+        key = instances.node_key(conn, instance_id)
+        node = instances.get(conn, caller.account_id, ctx.region, instance_id, ctx.now)
         if key is None or node is None or key.fingerprint != p["Fingerprint"]:
-            raise AccessDenied(f"The fingerprint does not match managed node {caller.instance_id}.")
+            raise AccessDenied(f"The fingerprint does not match managed node {instance_id}.")
         role = find_role(conn, node.account_id, node.iam_role.strip("/"))
         if role is None:
             raise AccessDenied(f"The role {node.iam_role} of managed node {node.instance_id} does not exist.")
@@ -72,8 +79,20 @@ def request_managed_instance_role_token(ctx: RequestContext, p: Params) -> dict[
                              tags.tags_of(conn, role.account_id, EntityKind.ROLE.value, role.name), (),
                              instance_id=node.instance_id)
         creds = issue(conn, ctx.container.box, grant, ctx.now, TOKEN_LIFETIME)
+        rotate = node_keys.rotation_due(key, ctx.now, ctx.container.config.node_key_rotation_age)
     return {"AccessKeyId": creds.access_key_id, "SecretAccessKey": creds.secret_access_key,
-            "SessionToken": creds.session_token, "TokenExpirationDate": creds.expiration, "UpdateKeyPair": False}
+            "SessionToken": creds.session_token, "TokenExpirationDate": creds.expiration, "UpdateKeyPair": rotate}
+
+
+def update_managed_instance_public_key(ctx: RequestContext, p: Params) -> dict[str, Any]:
+    """Signed with the node's current key, as AWS's agent rotates; from then on only the new key verifies."""
+    instance_id = _rsa_signed_node(ctx, "UpdateManagedInstancePublicKey")
+    if p["NewPublicKeyType"] != rsa_auth.PUBLIC_KEY_TYPE:
+        raise ValidationError(f"NewPublicKeyType {p['NewPublicKeyType']} is not supported; use "
+                              f"{rsa_auth.PUBLIC_KEY_TYPE}.")
+    with ctx.container.db.begin() as conn:
+        node_keys.replace_key(conn, instance_id, p["NewPublicKey"], ctx.now)
+    return {}
 
 
 def update_instance_information(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -131,6 +150,8 @@ OPERATIONS = [
     Operation("ssm", "RegisterManagedInstance", register_managed_instance, authenticated=False, authorized=False,
               secret_params=frozenset({"ActivationCode"})),
     Operation("ssm", "RequestManagedInstanceRoleToken", request_managed_instance_role_token, authorized=False),
+    # Like the token request, authorized by the node's own RSA signature, not by an IAM policy.
+    Operation("ssm", "UpdateManagedInstancePublicKey", update_managed_instance_public_key, authorized=False),
     Operation("ssm", "UpdateInstanceInformation", update_instance_information, resources=_instance_ref),
     Operation("ssm", "DescribeInstanceInformation", describe_instance_information, read_only=True),
     Operation("ssm", "DeregisterManagedInstance", deregister_managed_instance, resources=_instance_ref),

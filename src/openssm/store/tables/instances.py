@@ -33,6 +33,9 @@ managed_instances = Table(
     Column("iam_role", String(1024), nullable=False),
     Column("fingerprint", String(256), nullable=False, unique=True),
     Column("public_key", Text, nullable=False),
+    # When public_key was registered or last rotated (UpdateManagedInstancePublicKey): its age decides when
+    # RequestManagedInstanceRoleToken asks the node for a new one.
+    Column("key_set_at", UtcDateTime(), nullable=False),
     Column("name", String(256)),
     Column("registered_at", UtcDateTime(), nullable=False),
     Column("deregistered", Boolean, nullable=False),
