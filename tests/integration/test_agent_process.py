@@ -84,6 +84,10 @@ def test_execution_timeout_ends_the_whole_process_tree_and_reports_execution_tim
     result = wait_invocation(server, command_id, agent.instance_id, timeout=60)
     assert (result["Status"], result["StatusDetails"]) == ("TimedOut", "ExecutionTimedOut")
     assert ended(int(pid_file.read_text()))
+    (command,) = server.client("ssm").list_commands(CommandId=command_id)["Commands"]
+    assert (command["Status"], command["StatusDetails"], command["ErrorCount"]) == ("TimedOut", "ExecutionTimedOut", 1)
+    # ExpiresAfter: the delivery timeout (TimeoutSeconds, 3600 by default) plus the execution timeout.
+    assert (command["ExpiresAfter"] - command["RequestedDateTime"]).total_seconds() == 3600 + 5
 
 
 def test_the_registration_is_kept_private_and_a_second_register_is_refused(

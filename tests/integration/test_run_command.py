@@ -67,6 +67,28 @@ def test_a_command_sent_while_the_node_is_away_is_delivered_when_it_returns(
     assert wait_invocation(server, command_id, agent.instance_id)["StandardOutputContent"] == "late\n"
 
 
+def test_a_command_not_delivered_within_its_timeout_seconds_times_out(
+        server: ServerProcess, agent: AgentProcess) -> None:
+    agent.stop()
+    ssm = server.client("ssm")
+    command_id = ssm.send_command(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id],
+                                  TimeoutSeconds=30, Parameters={"commands": ["echo never"]})["Command"]["CommandId"]
+    deadline = time.monotonic() + 60
+    while ssm.get_command_invocation(CommandId=command_id, InstanceId=agent.instance_id)["Status"] == "Pending":
+        assert time.monotonic() < deadline, "still Pending a minute after its 30 s delivery timeout"
+        time.sleep(1)
+    result = ssm.get_command_invocation(CommandId=command_id, InstanceId=agent.instance_id)
+    assert (result["Status"], result["StatusDetails"]) == ("TimedOut", "DeliveryTimedOut")
+    (command,) = ssm.list_commands(CommandId=command_id)["Commands"]
+    assert (command["Status"], command["StatusDetails"]) == ("TimedOut", "DeliveryTimedOut")
+    assert (command["DeliveryTimedOutCount"], command["ErrorCount"], command["CompletedCount"]) == (1, 0, 1)
+    agent.start()  # it is not sent the command when it returns
+    marker = send(server, ["echo back"], instance_ids=[agent.instance_id])
+    assert wait_invocation(server, marker, agent.instance_id)["StandardOutputContent"] == "back\n"
+    assert ssm.get_command_invocation(CommandId=command_id, InstanceId=agent.instance_id)["StatusDetails"] == \
+        "DeliveryTimedOut"
+
+
 def test_an_agent_killed_mid_command_never_runs_it_twice(
         server: ServerProcess, agent: AgentProcess, tmp_path: Path) -> None:
     marker = tmp_path / "runs"

@@ -70,8 +70,8 @@ def test_max_errors_0_stops_after_the_first_error_and_cancels_what_was_not_sent(
     commands.jobs_owed(conn, NODES[0], NOW)
     finish(conn, command_id, NODES[0], "Failed")
     assert commands.jobs_owed(conn, NODES[1], NOW) == []
-    statuses = [i.status for i in commands.invocations_of(conn, command_id)]
-    assert statuses == ["Failed", "Cancelled", "Cancelled"]
+    statuses = [(i.status, i.status_details) for i in commands.invocations_of(conn, command_id)]
+    assert statuses == [("Failed", "Failed"), ("Cancelled", "Terminated"), ("Cancelled", "Terminated")]
     seen = command(conn, command_id)
     assert (seen.status, seen.error_count, seen.completed_count) == ("Failed", 1, 3)
 
@@ -87,12 +87,33 @@ def test_undelivered_invocations_time_out_as_delivery_timed_out_not_as_errors(co
     command_id = send(conn, timeout_seconds=30)
     commands.jobs_owed(conn, NODES[0], NOW)
     finish(conn, command_id, NODES[0], "Success")
-    assert commands.expire_undelivered(conn, NOW + dt.timedelta(seconds=29)) == []
-    assert commands.expire_undelivered(conn, NOW + dt.timedelta(seconds=30)) == [command_id, command_id]
+    assert commands.expire(conn, NOW + dt.timedelta(seconds=29)) == []
+    assert commands.expire(conn, NOW + dt.timedelta(seconds=30)) == [command_id]
     seen = command(conn, command_id)
-    assert (seen.status, seen.delivery_timed_out_count, seen.error_count) == ("Failed", 2, 0)
+    assert (seen.status, seen.status_details) == ("TimedOut", "DeliveryTimedOut")
+    assert (seen.delivery_timed_out_count, seen.error_count, seen.completed_count) == (2, 0, 3)
     details = {i.instance_id: i.status_details for i in commands.invocations_of(conn, command_id)}
-    assert details[NODES[1]] == "DeliveryTimedOut"
+    assert details == {NODES[0]: "Success", NODES[1]: "DeliveryTimedOut", NODES[2]: "DeliveryTimedOut"}
+
+
+def test_a_command_expires_after_its_delivery_timeout_plus_its_execution_timeout(conn: Connection) -> None:
+    document = command_documents.for_version(documents.built_in("AWS-RunShellScript", "us-east-1"),
+                                             {"commands": ["sleep 1000"], "executionTimeout": ["120"]},
+                                             lambda ref: ref)
+    command_id = commands.send(conn, "111122223333", "us-east-1", "arn:aws:iam::111122223333:user/a",
+                               NewCommand(document, NODES[:2], [], timeout_seconds=30), NOW)
+    assert command(conn, command_id).expires_after == NOW + dt.timedelta(seconds=150)
+    commands.jobs_owed(conn, NODES[0], NOW)
+    commands.jobs_owed(conn, NODES[1], NOW)
+    commands.cancel(conn, "111122223333", "us-east-1", command_id, [NODES[1]], NOW)
+    assert commands.expire(conn, NOW + dt.timedelta(seconds=149)) == []
+    late = NOW + dt.timedelta(seconds=150)
+    assert commands.expire(conn, late, since=late) == []  # a deadline before the window is another sweep's
+    assert commands.expire(conn, late, since=late - dt.timedelta(seconds=1)) == [command_id]
+    states = {i.instance_id: (i.status, i.status_details) for i in commands.invocations_of(conn, command_id)}
+    assert states == {NODES[0]: ("TimedOut", "DeliveryTimedOut"), NODES[1]: ("Cancelled", "Cancelled")}
+    finish(conn, command_id, NODES[0], "Success")  # a reply after the deadline changes nothing
+    assert commands.invocations_of(conn, command_id, NODES[0])[0].status_details == "DeliveryTimedOut"
 
 
 def test_a_cancelled_command_is_owed_to_nobody(conn: Connection) -> None:

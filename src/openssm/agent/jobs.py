@@ -14,11 +14,11 @@ import threading
 from concurrent.futures import Future
 from typing import Any
 
-from openssm.agent.documents import BadPayload, Step, parse
 from openssm.agent.output_upload import OutputUploader
 from openssm.agent.plugins.run_shell import ProcessHandle
 from openssm.agent.plugins.steps import failed, run_step, step_dir
 from openssm.agent.state import StateDir
+from openssm.protocol.command_payload import BadPayload, Step, parse
 from openssm.protocol.mgs import JobReply, PluginResult
 
 log = logging.getLogger(__name__)

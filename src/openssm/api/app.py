@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -96,18 +97,22 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _expire_undelivered(container: Container, every: float = 1.0) -> None:
-    """Commands not delivered within their TimeoutSeconds become DeliveryTimedOut, node online or not."""
-    def sweep() -> None:
+async def _expire_commands(container: Container, every: float = 1.0) -> None:
+    """Invocations past their command's deadlines time out, node online or not (commands.expire)."""
+    since: dt.datetime | None = None
+
+    def sweep() -> dt.datetime:
+        now = container.clock.now()
         with container.db.begin() as conn:
-            commands.expire_undelivered(conn, container.clock.now())
+            commands.expire(conn, now, since)
+        return now
 
     while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(sweep)
+            since = await run_in_threadpool(sweep)
         except Exception:
-            log.exception("expiring undelivered commands failed")
+            log.exception("expiring commands failed")
 
 
 async def _export_outputs(container: Container, store: ObjectStore, every: float = 1.0) -> None:
@@ -137,7 +142,7 @@ def create_app(container: Container) -> ASGIApp:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        sweepers = [asyncio.create_task(_expire_undelivered(container))]
+        sweepers = [asyncio.create_task(_expire_commands(container))]
         if container.output_store is not None:
             sweepers.append(asyncio.create_task(_export_outputs(container, container.output_store)))
         yield

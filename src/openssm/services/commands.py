@@ -19,14 +19,15 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from openssm.errors import AwsError
+from openssm.protocol import command_payload
 from openssm.protocol.message_ids import cancel_message_id, command_id_of, run_command_message_id
 from openssm.protocol.mgs import CANCEL_COMMAND_TOPIC, AgentJob, JobReply, send_command_payload
+from openssm.services import command_status
 from openssm.services import commands_rate_control as rate_control
 from openssm.services.command_documents import CommandDocument, Plugin, plugins_of
 from openssm.store.tables.commands import commands, invocations
 
-FINAL = {"Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated"}
-ERRORS = {"Failed", "TimedOut"}
+FINAL = command_status.FINAL
 _REPLY_STATUS = {"Success": ("Success", "Success"), "Failed": ("Failed", "Failed"),
                  "TimedOut": ("TimedOut", "ExecutionTimedOut"), "Cancelled": ("Cancelled", "Cancelled"),
                  "InProgress": ("InProgress", "InProgress"), "Cancelling": ("Cancelling", "Cancelling"),
@@ -143,6 +144,8 @@ def send_starting(conn: Connection, account_id: str, region: str, requested_by: 
     at once, up to MaxConcurrency, in the same statement: a thousand separate starts cost seconds. Answers
     the command's id and the nodes started, whose channels can be handed the job (agent_job)."""
     command_id = str(uuid.uuid4())
+    deliver_by = now + dt.timedelta(seconds=spec.timeout_seconds)
+    budget = command_payload.execution_budget(command_payload.parse(job_payload(command_id, spec)))
     conn.execute(sa.insert(commands).values(
         command_id=command_id, account_id=account_id, region=region, document_name=spec.document.name,
         document_version=spec.document.version, document_content=json.dumps(spec.document.content),
@@ -151,7 +154,8 @@ def send_starting(conn: Connection, account_id: str, region: str, requested_by: 
         targets=json.dumps(list(spec.targets)), comment=spec.comment, requested_at=now, requested_by=requested_by,
         timeout_seconds=spec.timeout_seconds, max_concurrency=spec.max_concurrency, max_errors=spec.max_errors,
         output_bucket=spec.output_bucket, output_prefix=spec.output_prefix, service_role=spec.service_role,
-        notification_config=json.dumps(dict(spec.notification_config)), cancelled=False))
+        notification_config=json.dumps(dict(spec.notification_config)), cancelled=False,
+        deliver_by=deliver_by, expires_at=deliver_by + dt.timedelta(seconds=budget)))
     if spec.instance_ids:
         conn.execute(sa.insert(invocations), [dict(
             command_id=command_id, instance_id=i, account_id=account_id, region=region, status="Pending",
@@ -218,17 +222,18 @@ def _may_start(conn: Connection, command: sa.Row[tuple[object, ...]], instance_i
     # Serializes deliveries of one command across channels, workers and replicas (SQLite: the write lock).
     conn.execute(sa.select(commands.c.command_id).where(commands.c.command_id == command.command_id)
                  .with_for_update())
-    counts: dict[str, int] = {str(status): int(n) for status, n in conn.execute(
-        sa.select(invocations.c.status, sa.func.count()).where(invocations.c.command_id == command.command_id)
-        .group_by(invocations.c.status))}
-    targets = sum(counts.values())
-    errors = counts.get("Failed", 0) + counts.get("TimedOut", 0)
+    counts = conn.execute(sa.select(invocations.c.status, invocations.c.status_details, sa.func.count()).where(
+        invocations.c.command_id == command.command_id).group_by(invocations.c.status,
+                                                                 invocations.c.status_details)).all()
+    targets = sum(n for _, _, n in counts)
+    in_progress = sum(n for status, _, n in counts if status == "InProgress")
+    errors = sum(n for status, details, n in counts if command_status.is_error(status, details))
     if rate_control.stopped(errors, rate_control.error_threshold(command.max_errors, targets)):
         conn.execute(sa.update(invocations).where(invocations.c.command_id == command.command_id,
                                                   invocations.c.status == "Pending")
-                     .values(status="Cancelled", status_details="Cancelled", ended_at=now))
+                     .values(status="Cancelled", status_details="Terminated", ended_at=now))
         return False
-    if counts.get("InProgress", 0) >= rate_control.concurrency(command.max_concurrency, targets):
+    if in_progress >= rate_control.concurrency(command.max_concurrency, targets):
         return False
     conn.execute(sa.update(invocations).where(invocations.c.command_id == command.command_id,
                                               invocations.c.instance_id == instance_id)
@@ -236,23 +241,25 @@ def _may_start(conn: Connection, command: sa.Row[tuple[object, ...]], instance_i
     return True
 
 
-def expire_undelivered(conn: Connection, now: dt.datetime) -> list[str]:
-    """Invocations still Pending when their command's TimeoutSeconds ran out: DeliveryTimedOut. Answers the
-    command ids touched."""
-    late = conn.execute(sa.select(invocations.c.command_id, invocations.c.instance_id).join(
-        commands, commands.c.command_id == invocations.c.command_id).where(
-        invocations.c.status == "Pending")).all()
-    expired = []
-    for command_id, instance_id in late:
-        row = conn.execute(sa.select(commands.c.requested_at, commands.c.timeout_seconds).where(
-            commands.c.command_id == command_id)).one()
-        if now >= row.requested_at + dt.timedelta(seconds=row.timeout_seconds):
-            conn.execute(sa.update(invocations).where(
-                invocations.c.command_id == command_id, invocations.c.instance_id == instance_id,
-                invocations.c.status == "Pending").values(status="TimedOut", status_details="DeliveryTimedOut",
-                                                          ended_at=now))
-            expired.append(command_id)
-    return expired
+def expire(conn: Connection, now: dt.datetime, since: dt.datetime | None = None) -> list[str]:
+    """Deadlines passed in (since, now]: invocations not sent by their command's TimeoutSeconds, and those
+    still running at its ExpiresAfter, become DeliveryTimedOut (AWS: "If Run Command doesn't receive a
+    document terminal response from SSM Agent, the command invocation is marked as deliveryTimeout"); one
+    still being cancelled then is Cancelled. Answers the command ids touched. The window keeps a sweep from
+    reading every command ever sent; the first sweep (since=None) catches up on all of them."""
+    touched: set[str] = set()
+    for deadline, statuses, status, details in (
+            (commands.c.deliver_by, ["Pending"], "TimedOut", "DeliveryTimedOut"),
+            (commands.c.expires_at, ["InProgress"], "TimedOut", "DeliveryTimedOut"),
+            (commands.c.expires_at, ["Cancelling"], "Cancelled", "Cancelled")):
+        due = sa.select(commands.c.command_id).where(deadline <= now)
+        if since is not None:
+            due = due.where(deadline > since)
+        late = invocations.c.command_id.in_(due), invocations.c.status.in_(statuses)
+        touched.update(r.command_id for r in conn.execute(sa.select(invocations.c.command_id).where(*late)))
+        conn.execute(sa.update(invocations).where(*late).values(status=status, status_details=details,
+                                                                 ended_at=now))
+    return sorted(touched)
 
 
 def waiting_instances(conn: Connection, command_id: str, limit: int = 1) -> list[str]:
@@ -358,35 +365,15 @@ def _parse(stamp: str) -> dt.datetime | None:
         return None
 
 
-def _status(invs: Sequence[Invocation]) -> tuple[str, str, int, int, int]:
-    """AWS's command-level Status and StatusDetails and its counts, from the invocations."""
-    done = [i for i in invs if i.status in FINAL]
-    errors = [i for i in done if i.status in ERRORS and i.status_details != "DeliveryTimedOut"]
-    timed_out = [i for i in done if i.status_details == "DeliveryTimedOut"]
-    if not invs:
-        return "Success", "Success", 0, 0, 0
-    if len(done) < len(invs):
-        state = "Pending" if all(i.status == "Pending" for i in invs) else (
-            "Cancelling" if any(i.status == "Cancelling" for i in invs) else "InProgress")
-        return state, state, len(done), len(errors), len(timed_out)
-    statuses = {i.status for i in invs}
-    if statuses == {"Success"}:
-        return "Success", "Success", len(done), 0, 0
-    if statuses == {"Cancelled"}:
-        return "Cancelled", "Cancelled", len(done), 0, 0
-    if errors or timed_out:
-        return "Failed", "Failed", len(done), len(errors), len(timed_out)
-    return "Success", "CompletedWithErrors", len(done), len(errors), len(timed_out)
-
-
 def _command(r: sa.Row[tuple[object, ...]], invs: Sequence[Invocation]) -> Command:
-    status, details, completed, errors, timed_out = _status(invs)
+    state = command_status.aggregate(invs, r.max_errors)
     content = json.loads(str(r.document_content))
     return Command(r.command_id, r.document_name, r.document_version, json.loads(r.parameters),
                    json.loads(r.instance_ids), json.loads(r.targets), r.comment, r.requested_at,
-                   r.requested_at + dt.timedelta(seconds=r.timeout_seconds), r.timeout_seconds, r.max_concurrency,
-                   r.max_errors, r.output_bucket, r.output_prefix, r.service_role, status, details, len(invs),
-                   completed, errors, timed_out,
+                   r.expires_at or r.requested_at + dt.timedelta(seconds=r.timeout_seconds), r.timeout_seconds,
+                   r.max_concurrency, r.max_errors, r.output_bucket, r.output_prefix, r.service_role, state.status,
+                   state.status_details, len(invs), state.completed_count, state.error_count,
+                   state.delivery_timed_out_count,
                    plugins_of(content), "mainSteps" not in content, json.loads(str(r.notification_config)))
 
 

@@ -11,8 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
-from openssm.agent.documents import Step, precondition_holds
 from openssm.agent.plugins.run_shell import ProcessHandle, ShellResult, run_script
+from openssm.protocol.command_payload import Step, precondition_holds
 from openssm.protocol.mgs import PluginResult
 
 STDOUT_LIMIT, STDERR_LIMIT = 24_000, 8_000

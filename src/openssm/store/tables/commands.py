@@ -30,6 +30,10 @@ commands = Table(
     Column("service_role", String(2048), nullable=False),
     Column("notification_config", Text, nullable=False, server_default="{}"),
     Column("cancelled", Boolean, nullable=False),
+    # Not sent by then: DeliveryTimedOut (requested + TimeoutSeconds). Still running by then (ExpiresAfter:
+    # that plus the steps' execution timeouts): DeliveryTimedOut too, as AWS's service marks them.
+    Column("deliver_by", UtcDateTime(), index=True),
+    Column("expires_at", UtcDateTime(), index=True),
 )
 
 invocations = Table(

@@ -1,6 +1,7 @@
 """Reading a Run Command job's SendCommandPayload into the steps to run, as AWS's agent does
 (agent/framework/docparser): the document's parameter defaults filled in, then `{{ name }}` replaced in every
-step input. Pure: no I/O."""
+step input. The agent runs the steps; the service reads their timeouts for the command's ExpiresAfter.
+Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -107,6 +108,11 @@ def parse(content: str) -> Job:
                    _steps(document, _parameters(payload, document)))
     except (ValueError, AttributeError, TypeError) as err:
         raise BadPayload(f"not a SendCommandPayload: {err}") from err
+
+
+def execution_budget(job: Job) -> int:
+    """How long the steps may run one after the other, each to its own timeout (an empty job: the default)."""
+    return sum(step.timeout_seconds for step in job.steps) or DEFAULT_TIMEOUT
 
 
 def precondition_holds(step: Step, platform_type: str) -> bool:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from openssm.agent.documents import DEFAULT_TIMEOUT, BadPayload, parse, substitute
+from openssm.protocol.command_payload import DEFAULT_TIMEOUT, BadPayload, execution_budget, parse, substitute
 
-CAPTURE = Path(__file__).parents[1] / "golden" / "captures" / "amazon-ssm-agent.json"
+CAPTURE = Path(__file__).parents[2] / "golden" / "captures" / "amazon-ssm-agent.json"
 
 
 def test_the_captured_job_reads_as_one_shell_step_with_its_commands() -> None:
@@ -70,3 +70,17 @@ def test_schema_1_2_runtime_config_documents_are_read_too() -> None:
 def test_content_that_is_not_a_send_command_payload_is_refused(content: str) -> None:
     with pytest.raises(BadPayload):
         parse(content)
+
+
+def test_the_execution_budget_is_the_steps_timeouts_one_after_the_other() -> None:
+    def job(steps: list[dict[str, object]], parameters: dict[str, object] | None = None) -> str:
+        document = {"schemaVersion": "2.2", "parameters": {"limit": {"type": "String", "default": "100"}},
+                    "mainSteps": steps}
+        return json.dumps({"CommandId": "c", "DocumentContent": document, "Parameters": parameters or {}})
+
+    assert execution_budget(parse(job([]))) == DEFAULT_TIMEOUT
+    two = [{"action": "aws:runShellScript", "name": "a", "inputs": {"runCommand": ["true"],
+                                                                   "timeoutSeconds": "{{ limit }}"}},
+           {"action": "aws:runShellScript", "name": "b", "inputs": {"runCommand": ["true"]}}]
+    assert execution_budget(parse(job(two))) == 100 + DEFAULT_TIMEOUT
+    assert execution_budget(parse(job(two, {"limit": "7"}))) == 7 + DEFAULT_TIMEOUT
