@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from openssm.pki import init_pki
+from tests.support.agents import AgentProcess, node_role, wait_invocation
 from tests.support.server import Credentials, ServerProcess
 
 PG_ADMIN_URL = os.environ.get("OPENSSM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -147,3 +148,28 @@ def test_two_replicas_on_one_postgresql_share_state_and_keep_one_audit_chain(
     assert result.returncode == 0, result.stdout + result.stderr
     count = int(result.stdout.split("ok: ")[1].split(" records")[0])
     assert count >= 42
+
+
+def test_a_command_sent_through_one_replica_reaches_a_node_connected_to_the_other(
+    fresh_server: Callable[..., ServerProcess], postgres_url: str, tmp_path: Path
+) -> None:
+    first = fresh_server("--database-url", postgres_url, name="one")
+    key_file = str(first.data_dir / "master.key")
+    second = fresh_server("--database-url", postgres_url, "--master-key-file", key_file, name="two")
+    # One account behind both: the second replica's clients use the admin the first one wrote at bootstrap.
+    (second.data_dir / "admin-credentials").write_text((first.data_dir / "admin-credentials").read_text())
+    agent = AgentProcess(first, tmp_path / "agent").register(node_role(first)).start()
+    try:
+        agent.wait_online()
+        ssm = second.client("ssm")  # the node's channel is held by the first replica only
+        command_id = ssm.send_command(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id],
+                                      Parameters={"commands": ["echo across"]})["Command"]["CommandId"]
+        result = wait_invocation(second, command_id, agent.instance_id)
+        assert (result["Status"], result["StandardOutputContent"]) == ("Success", "across\n")
+        long = ssm.send_command(DocumentName="AWS-RunShellScript", InstanceIds=[agent.instance_id],
+                                Parameters={"commands": ["sleep 60"]})["Command"]["CommandId"]
+        wait_invocation(second, long, agent.instance_id, final=False)
+        ssm.cancel_command(CommandId=long)
+        assert wait_invocation(second, long, agent.instance_id)["Status"] == "Cancelled"
+    finally:
+        agent.stop()

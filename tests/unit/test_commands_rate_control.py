@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Connection
 
 from openssm.errors import ValidationError
+from openssm.protocol.message_ids import cancel_message_id, run_command_message_id
 from openssm.protocol.mgs import JobReply, PluginResult
 from openssm.services import command_documents, commands, documents
 from openssm.services import commands_rate_control as rate
@@ -121,3 +122,16 @@ def test_a_cancelled_command_is_owed_to_nobody(conn: Connection) -> None:
     commands.cancel(conn, "111122223333", "us-east-1", command_id, [], NOW)
     assert commands.jobs_owed(conn, NODES[0], NOW) == []
     assert command(conn, command_id).status == "Cancelled"
+
+
+def test_the_watchers_read_offers_pending_jobs_only_as_far_as_max_concurrency_has_room(conn: Connection) -> None:
+    command_id = send(conn, max_concurrency="1")
+    job = {node: run_command_message_id(command_id, node) for node in NODES}
+    assert commands.open_work_by_node(conn) == {NODES[0]: {job[NODES[0]]}}  # one slot, nobody started
+    commands.jobs_owed(conn, NODES[0], NOW)
+    assert commands.open_work_by_node(conn) == {NODES[0]: {job[NODES[0]]}, NODES[1]: {job[NODES[1]]}}  # one
+    # waiting node a poll, so a command whose slots are full can still find out it must stop (MaxErrors)
+    commands.cancel(conn, "111122223333", "us-east-1", command_id, [NODES[0]], NOW)
+    assert cancel_message_id(command_id, NODES[0]) in commands.open_work_by_node(conn)[NODES[0]]
+    finish(conn, command_id, NODES[0], "Cancelled")
+    assert NODES[0] not in commands.open_work_by_node(conn)

@@ -142,7 +142,7 @@ def create_app(container: Container) -> ASGIApp:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        sweepers = [asyncio.create_task(_expire_commands(container))]
+        sweepers = [asyncio.create_task(_expire_commands(container)), asyncio.create_task(mgs.watch_store(container))]
         if container.output_store is not None:
             sweepers.append(asyncio.create_task(_export_outputs(container, container.output_store)))
         yield

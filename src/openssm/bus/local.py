@@ -1,13 +1,15 @@
 """In-process delivery: a control channel waits on its node's mailbox; SendCommand (on a worker thread) either
 hands it the job itself (a node whose job it has just started, so the channel need not read the store) or
-asks it to look (anything else). Across worker processes and replicas the channel also polls the store, so
-a wake-up lost to another process costs at most a poll interval (NATS replaces the poll in scale-out,
-DESIGN §1)."""
+asks it to look (anything else). Across worker processes and replicas one watcher per process reads the
+store's open work for all its channels (api/mgs.py watch_store) and asks those with something unsent to
+look, so a wake-up lost to another process costs at most a poll interval (NATS replaces the poll in
+scale-out, DESIGN §1)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from openssm.protocol.mgs import AgentJob
@@ -21,6 +23,7 @@ class Mailbox:
     event: asyncio.Event = field(default_factory=asyncio.Event)
     jobs: list[AgentJob] = field(default_factory=list)
     look: bool = False  # something happened that only the store can tell
+    sent: set[str] = field(default_factory=set)  # job ids the channel has sent on this connection
 
     def take(self) -> tuple[list[AgentJob], bool]:
         """The jobs handed over and whether to look at the store; clears both (on the channel's loop)."""
@@ -68,6 +71,18 @@ class LocalHub:
     def offer(self, instance_id: str, job: AgentJob) -> None:
         """Hand a started job to the node's channel, if this process holds it; safe from any thread."""
         self._post(instance_id, job)
+
+    def held(self) -> list[str]:
+        """The nodes whose channel this process holds."""
+        with self._lock:
+            return list(self._boxes)
+
+    def unsent(self, work: Mapping[str, Iterable[str]]) -> list[str]:
+        """The nodes held here that `work` (node -> job ids) owes something their channel has not sent."""
+        with self._lock:
+            boxes = [(node, self._boxes.get(node)) for node in work]
+        # Read off the channels' loops: a set's membership test is safe while the loop adds to it.
+        return [node for node, box in boxes if box is not None and not set(work[node]) <= box.sent]
 
     def connected(self, instance_id: str) -> bool:
         with self._lock:

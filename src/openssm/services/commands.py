@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,6 +34,9 @@ _REPLY_STATUS = {"Success": ("Success", "Success"), "Failed": ("Failed", "Failed
                  "InProgress": ("InProgress", "InProgress"), "Cancelling": ("Cancelling", "Cancelling"),
                  # A step whose precondition is false; AWS's API has no Skipped status for a plugin.
                  "Skipped": ("Success", "Success")}
+
+
+_STEP_FINAL = frozenset({"Success", "Failed", "TimedOut", "Cancelled", "Skipped"})
 
 
 class InvalidCommandId(AwsError):
@@ -185,10 +189,42 @@ def agent_job(command_id: str, instance_id: str, payload: str) -> AgentJob:
 def open_work(conn: Connection, instance_id: str) -> dict[str, str]:
     """The node's jobs and cancellations not finished, job id -> status (the cheap check a channel polls with)."""
     rows = conn.execute(sa.select(invocations.c.command_id, invocations.c.status).where(
-        invocations.c.instance_id == instance_id,
-        invocations.c.status.in_(["Pending", "InProgress", "Cancelling"])))
-    return {(cancel_message_id if r.status == "Cancelling" else run_command_message_id)(r.command_id, instance_id):
-            r.status for r in rows}
+        invocations.c.instance_id == instance_id, invocations.c.status.in_(_OPEN)))
+    return {_work_id(r.command_id, instance_id, r.status): r.status for r in rows}
+
+
+def open_work_by_node(conn: Connection) -> dict[str, set[str]]:
+    """What every node could be sent now, as job ids (one read for all the channels a process holds): its
+    started jobs and cancellations, and pending jobs only as far as their command's MaxConcurrency has room
+    (at least one per command, which also lets a command past MaxErrors cancel the rest), so nodes waiting
+    their turn are not woken every poll."""
+    rows = conn.execute(sa.select(invocations.c.command_id, invocations.c.instance_id, invocations.c.status)
+                        .where(invocations.c.status.in_(_OPEN))
+                        .order_by(invocations.c.command_id, invocations.c.instance_id)).all()
+    open_commands = sa.select(invocations.c.command_id).where(invocations.c.status.in_(_OPEN)).distinct()
+    limits = {r.command_id: rate_control.concurrency(r.max_concurrency, r.targets) for r in conn.execute(
+        sa.select(commands.c.command_id, commands.c.max_concurrency, sa.func.count().label("targets"))
+        .join(invocations, invocations.c.command_id == commands.c.command_id)
+        .where(commands.c.command_id.in_(open_commands)).group_by(commands.c.command_id,
+                                                                  commands.c.max_concurrency))}
+    running = Counter(r.command_id for r in rows if r.status == "InProgress")
+    room = {command_id: max(limit - running[command_id], 1) for command_id, limit in limits.items()}
+    work: dict[str, set[str]] = {}
+    for r in rows:
+        if r.status == "Pending":
+            if room.get(r.command_id, 0) <= 0:
+                continue
+            room[r.command_id] -= 1
+        work.setdefault(r.instance_id, set()).add(_work_id(r.command_id, r.instance_id, r.status))
+    return work
+
+
+_OPEN = ["Pending", "InProgress", "Cancelling"]
+
+
+def _work_id(command_id: str, instance_id: str, status: str) -> str:
+    """The id of the message the node is owed for an open invocation: its job, or the job's cancellation."""
+    return (cancel_message_id if status == "Cancelling" else run_command_message_id)(command_id, instance_id)
 
 
 def jobs_owed(conn: Connection, instance_id: str, now: dt.datetime) -> list[AgentJob]:
@@ -271,31 +307,34 @@ def waiting_instances(conn: Connection, command_id: str, limit: int = 1) -> list
 
 
 def apply_reply(conn: Connection, instance_id: str, reply: JobReply, now: dt.datetime) -> None:
-    """Record what the agent reported; a reply for a finished invocation changes nothing. Steps are merged
-    by name: AWS's agent reports each step as it ends and may close with a reply naming no step at all."""
+    """Record what the agent reported. Steps are merged by name: AWS's agent reports each step in a reply
+    of its own and closes with one naming none, and over the control channel the last step's reply may
+    arrive after that final one; so a finished invocation still takes in steps, never a new status."""
     status, details = _REPLY_STATUS.get(reply.document_status, ("Failed", "Failed"))
     command_id = command_id_of(reply.job_id)
+    current = conn.execute(sa.select(invocations.c.status, invocations.c.plugins).where(
+        invocations.c.command_id == command_id, invocations.c.instance_id == instance_id).with_for_update()).first()
+    if current is None:
+        return
     # A progress report never undoes a cancellation in flight.
     settled = FINAL | {"Cancelling"} if status == "InProgress" else FINAL
-    current = conn.execute(sa.select(invocations.c.status, invocations.c.plugins).where(
-        invocations.c.command_id == command_id, invocations.c.instance_id == instance_id)).first()
-    if current is None or current.status in settled:
-        return
-    values: dict[str, object] = {"status": status, "status_details": details}
+    values: dict[str, object] = {} if current.status in settled else {"status": status, "status_details": details}
     steps = {p["name"]: p for p in json.loads(current.plugins or "[]")}
     for p in reply.plugins:
+        if p.name in steps and steps[p.name]["status"] in _STEP_FINAL and p.status not in _STEP_FINAL:
+            continue  # a resent progress report of a step already finished
         steps[p.name] = {"name": p.name, "action": p.action, "status": p.status, "code": p.code, "start": p.start,
                          "end": p.end, "stdout": p.standard_output, "stderr": p.standard_error}
-    merged = list(steps.values())
-    if merged:
+    merged = sorted(steps.values(), key=lambda p: (not p["start"], p["start"]))  # in the order they ran
+    if reply.plugins:
         values.update(stdout="".join(p["stdout"] for p in merged), stderr="".join(p["stderr"] for p in merged),
                       response_code=merged[-1]["code"], started_at=_parse(merged[0]["start"]) or now,
                       plugins=json.dumps(merged))
-    if status in FINAL:
+    if values.get("status") in FINAL:
         values["ended_at"] = _parse(merged[-1]["end"] if merged else "") or now
-    conn.execute(sa.update(invocations).where(
-        invocations.c.command_id == command_id, invocations.c.instance_id == instance_id,
-        invocations.c.status.not_in(list(settled))).values(values))
+    if values:
+        conn.execute(sa.update(invocations).where(
+            invocations.c.command_id == command_id, invocations.c.instance_id == instance_id).values(values))
 
 
 def get_command(conn: Connection, account_id: str, region: str, command_id: str) -> Command:

@@ -122,9 +122,16 @@ def heartbeat(conn: Connection, account_id: str, region: str, instance_id: str, 
         raise InvalidInstanceId(f"Instance Id {instance_id} is not registered. Register it and try again.")
 
 
-def mark_seen(conn: Connection, account_id: str, region: str, instance_id: str, now: dt.datetime) -> None:
-    """A control channel opened or a message poll arrived: as good as a heartbeat for PingStatus."""
-    conn.execute(sa.update(managed_instances).where(*_one(account_id, region, instance_id)).values(last_ping=now))
+def mark_all_seen(conn: Connection, instance_ids: Sequence[str], now: dt.datetime) -> None:
+    """Nodes whose control channel is open or whose message poll arrived: as good as a heartbeat for
+    PingStatus."""
+    for start in range(0, len(instance_ids), _IN_CHUNK):
+        conn.execute(sa.update(managed_instances).where(
+            managed_instances.c.instance_id.in_(list(instance_ids[start:start + _IN_CHUNK])),
+            managed_instances.c.deregistered.is_(False)).values(last_ping=now))
+
+
+_IN_CHUNK = 500  # ids per IN (...): SQLite allows 32,766 bound parameters, older builds 999
 
 
 def describe(conn: Connection, account_id: str, region: str, now: dt.datetime,

@@ -35,7 +35,7 @@ def get_messages(ctx: RequestContext, p: Params) -> dict[str, Any]:
     node = _node(ctx, p["Destination"])
     visibility = dt.timedelta(seconds=p.get("VisibilityTimeoutInSeconds") or DEFAULT_VISIBILITY)
     with ctx.container.db.begin() as conn:
-        instances.mark_seen(conn, ctx.account_id, ctx.region, node, ctx.now)
+        instances.mark_all_seen(conn, [node], ctx.now)
         found = command_messages.messages_for(conn, node, ctx.now, visibility)
     return {"Destination": node, "MessagesRequestId": p["MessagesRequestId"], "Messages": [
         {"MessageId": m.message_id, "Destination": m.destination, "Topic": m.topic, "Payload": m.payload,

@@ -60,6 +60,8 @@ invocations = Table(
     # Every open control channel asks "what is open for me?" every couple of seconds.
     Index("ix_ssm_command_invocations_instance_status", "instance_id", "status"),
     Index("ix_ssm_command_invocations_export_state", "export_state"),
+    # Each server process reads every node's open work every couple of seconds (api/mgs.py watch_store).
+    Index("ix_ssm_command_invocations_status", "status"),
 )
 
 # The full output of each step, as its agent uploads it in pieces (the replies carry only AWS's cuts).
