@@ -57,19 +57,27 @@ def enrol(server: ServerProcess, count: int) -> list[tuple[str, RoleCredentials]
     return nodes
 
 
-async def simulated_agent(server: ServerProcess, instance_id: str, creds: RoleCredentials,
-                          ready: asyncio.Event, connected: list[int], jobs_at: list[float]) -> None:
+async def simulated_agent(server: ServerProcess, instance_id: str, creds: RoleCredentials, gate: asyncio.Semaphore,
+                          connected: list[int], jobs_at: list[float]) -> None:
+    """One node: opens its channel (again after a failure, as an agent reconnects), answers every job."""
     client = SsmClient(server.endpoint, server.region)
     path = f"/v1/control-channel/{instance_id}"
-    request = AWSRequest("POST", server.endpoint + path, data=b'{"MessageSchemaVersion":"1.0"}',
-                         headers={"Content-Type": "application/json"})
-    answer = await asyncio.to_thread(client.send, client.signed(request, creds, "ssmmessages"))
-    token = answer["_body"].split("<TokenValue>")[1].split("</TokenValue>")[0]
-    url = server.endpoint.replace("http", "ws") + path + "?role=subscribe&stream=input"
-    async with websockets.connect(url, max_size=None, ping_interval=None) as ws:
-        await ws.send(mgs.OpenControlChannel(token, "3.3.0.0", "linux").encode())
-        connected.append(1)
-        ready.set()
+    while True:
+        try:
+            async with gate:  # real nodes come online over time, not ten thousand in the same second
+                request = AWSRequest("POST", server.endpoint + path, data=b'{"MessageSchemaVersion":"1.0"}',
+                                     headers={"Content-Type": "application/json"})
+                answer = await asyncio.to_thread(client.send, client.signed(request, creds, "ssmmessages"))
+                token = answer["_body"].split("<TokenValue>")[1].split("</TokenValue>")[0]
+                url = server.endpoint.replace("http", "ws") + path + "?role=subscribe&stream=input"
+                ws = await websockets.connect(url, max_size=None, ping_interval=None, open_timeout=60)
+                await ws.send(mgs.OpenControlChannel(token, "3.3.0.0", "linux").encode())
+            connected.append(1)
+            break
+        except (OSError, TimeoutError, websockets.WebSocketException) as err:
+            print(f"{instance_id}: {err!r}; connecting again", file=sys.stderr)
+            await asyncio.sleep(1)
+    async with ws:
         async for frame in ws:
             message = AgentMessage.decode(frame)
             if message.message_type == mgs.ControlType.JOB:
@@ -89,12 +97,14 @@ async def run(args: argparse.Namespace, server: ServerProcess) -> dict[str, obje
     base = rss_kb(server.proc.pid)
     connected: list[int] = []
     jobs_at: list[float] = []
-    tasks = [asyncio.create_task(simulated_agent(server, i, c, asyncio.Event(), connected, jobs_at))
-             for i, c in nodes]
+    gate = asyncio.Semaphore(100)
+    tasks = [asyncio.create_task(simulated_agent(server, i, c, gate, connected, jobs_at)) for i, c in nodes]
     while len(connected) < len(nodes):
         await asyncio.sleep(0.2)
+    connecting = time.monotonic() - started - enrolled
     await asyncio.sleep(3)
-    per_agent = (rss_kb(server.proc.pid) - base) / len(nodes)
+    held = rss_kb(server.proc.pid)
+    per_agent = (held - base) / len(nodes)
     ssm = server.client("ssm")
     sent_at = time.monotonic()
     command = ssm.send_command(DocumentName="AWS-RunShellScript", Targets=[{"Key": "tag:fleet", "Values": ["bench"]}],
@@ -106,13 +116,16 @@ async def run(args: argparse.Namespace, server: ServerProcess) -> dict[str, obje
             break
         await asyncio.sleep(0.2)  # coarse: each poll costs the server a scan of all invocations
     elapsed = time.monotonic() - sent_at
+    after = rss_kb(server.proc.pid)
     for task in tasks:
         task.cancel()
     return {"agents": args.agents, "target_count": seen["TargetCount"], "status": seen["Status"],
             "completed": seen["CompletedCount"], "send_to_all_success_s": round(elapsed, 2),
             "send_command_call_s": round(accepted, 2),
             "first_job_s": round(min(jobs_at) - sent_at, 2), "last_job_s": round(max(jobs_at) - sent_at, 2),
-            "server_rss_per_agent_kb": round(per_agent, 1), "enrolment_s": round(enrolled, 1)}
+            "server_rss_per_agent_kb": round(per_agent, 1), "server_rss_before_agents_mb": round(base / 1024),
+            "server_rss_with_agents_mb": round(held / 1024), "server_rss_after_command_mb": round(after / 1024),
+            "enrolment_s": round(enrolled, 1), "connecting_s": round(connecting, 1)}
 
 
 def main() -> None:

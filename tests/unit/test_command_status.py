@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from typing import NamedTuple
 
 import pytest
 
-from openssm.services.command_status import aggregate, is_error
+from openssm.services import command_status
+from openssm.services.command_status import CommandStatus, is_error
 
 
-@dataclass(frozen=True)
-class Inv:
+class Inv(NamedTuple):
     status: str
     status_details: str
+
+
+def aggregate(invocations: list[Inv], max_errors: str) -> CommandStatus:
+    return command_status.aggregate(Counter((i.status, i.status_details) for i in invocations), max_errors)
 
 
 OK, FAILED = Inv("Success", "Success"), Inv("Failed", "Failed")

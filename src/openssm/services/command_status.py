@@ -13,22 +13,13 @@ defines them ("Understanding command statuses"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from openssm.services import commands_rate_control as rate_control
 
 FINAL = frozenset({"Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated"})
 _NOT_COUNTED = frozenset({"Undeliverable", "InvalidPlatform", "AccessDenied"})
-
-
-class InvocationState(Protocol):
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def status_details(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -45,30 +36,34 @@ def is_error(status: str, status_details: str) -> bool:
     return status_details == "ExecutionTimedOut" or (status == "Failed" and status_details not in _NOT_COUNTED)
 
 
-def aggregate(invocations: Sequence[InvocationState], max_errors: str) -> CommandStatus:
-    done = [i for i in invocations if i.status in FINAL]
-    errors = sum(is_error(i.status, i.status_details) for i in done)
-    execution_timed_out = sum(i.status_details == "ExecutionTimedOut" for i in done)
-    delivery_timed_out = sum(i.status_details == "DeliveryTimedOut" for i in done)
+def aggregate(counts: Mapping[tuple[str, str], int], max_errors: str) -> CommandStatus:
+    """From the number of invocations in each (Status, StatusDetails): a command of ten thousand nodes is
+    judged from a grouped count, not ten thousand rows."""
+    total = sum(counts.values())
+    done = {k: n for k, n in counts.items() if k[0] in FINAL}
+    completed = sum(done.values())
+    errors = sum(n for (status, details), n in done.items() if is_error(status, details))
+    execution_timed_out = sum(n for (_, details), n in done.items() if details == "ExecutionTimedOut")
+    delivery_timed_out = sum(n for (_, details), n in done.items() if details == "DeliveryTimedOut")
 
     def outcome(status: str, details: str | None = None) -> CommandStatus:
-        return CommandStatus(status, details or status, len(done), errors, delivery_timed_out)
+        return CommandStatus(status, details or status, completed, errors, delivery_timed_out)
 
-    if not invocations:
+    if not total:
         return outcome("Success")
-    if len(done) < len(invocations):
-        if all(i.status == "Pending" for i in invocations):
+    if completed < total:
+        if all(status == "Pending" for status, _ in counts):
             return outcome("Pending")
-        return outcome("Cancelling" if any(i.status == "Cancelling" for i in invocations) else "InProgress")
-    threshold = rate_control.error_threshold(max_errors, len(invocations))
+        return outcome("Cancelling" if any(status == "Cancelling" for status, _ in counts) else "InProgress")
+    threshold = rate_control.error_threshold(max_errors, total)
     if rate_control.stopped(errors, threshold):
         timed_out_most = execution_timed_out > errors - execution_timed_out
         return outcome("TimedOut", "ExecutionTimedOut") if timed_out_most else outcome("Failed")
-    if any(i.status == "Cancelled" for i in done):
+    if any(status == "Cancelled" for status, _ in done):
         return outcome("Cancelled")
     if rate_control.stopped(delivery_timed_out, threshold):
         return outcome("TimedOut", "DeliveryTimedOut")
-    counted = [i for i in done if i.status_details not in _NOT_COUNTED]
+    counted = {k: n for k, n in done.items() if k[1] not in _NOT_COUNTED}
     if not counted:
         return outcome("Failed")
-    return outcome("Success", "Success" if all(i.status == "Success" for i in counted) else "Incomplete")
+    return outcome("Success", "Success" if {status for status, _ in counted} == {"Success"} else "Incomplete")

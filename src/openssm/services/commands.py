@@ -258,12 +258,10 @@ def _may_start(conn: Connection, command: sa.Row[tuple[object, ...]], instance_i
     # Serializes deliveries of one command across channels, workers and replicas (SQLite: the write lock).
     conn.execute(sa.select(commands.c.command_id).where(commands.c.command_id == command.command_id)
                  .with_for_update())
-    counts = conn.execute(sa.select(invocations.c.status, invocations.c.status_details, sa.func.count()).where(
-        invocations.c.command_id == command.command_id).group_by(invocations.c.status,
-                                                                 invocations.c.status_details)).all()
-    targets = sum(n for _, _, n in counts)
-    in_progress = sum(n for status, _, n in counts if status == "InProgress")
-    errors = sum(n for status, details, n in counts if command_status.is_error(status, details))
+    counts = _status_counts(conn, command.command_id)
+    targets = sum(counts.values())
+    in_progress = sum(n for (status, _), n in counts.items() if status == "InProgress")
+    errors = sum(n for (status, details), n in counts.items() if command_status.is_error(status, details))
     if rate_control.stopped(errors, rate_control.error_threshold(command.max_errors, targets)):
         conn.execute(sa.update(invocations).where(invocations.c.command_id == command.command_id,
                                                   invocations.c.status == "Pending")
@@ -343,7 +341,7 @@ def get_command(conn: Connection, account_id: str, region: str, command_id: str)
                                                  commands.c.region == region)).first()
     if row is None:
         raise InvalidCommandId()
-    return _command(row, invocations_of(conn, command_id))
+    return _command(row, _status_counts(conn, command_id))
 
 
 def list_commands(conn: Connection, account_id: str, region: str, instance_id: str | None = None) -> list[Command]:
@@ -352,7 +350,14 @@ def list_commands(conn: Connection, account_id: str, region: str, instance_id: s
         query = query.where(commands.c.command_id.in_(
             sa.select(invocations.c.command_id).where(invocations.c.instance_id == instance_id)))
     rows = conn.execute(query.order_by(commands.c.requested_at.desc())).all()
-    return [_command(r, invocations_of(conn, r.command_id)) for r in rows]
+    return [_command(r, _status_counts(conn, r.command_id)) for r in rows]
+
+
+def _status_counts(conn: Connection, command_id: str) -> dict[tuple[str, str], int]:
+    return {(str(status), str(details)): int(n) for status, details, n in conn.execute(
+        sa.select(invocations.c.status, invocations.c.status_details, sa.func.count())
+        .where(invocations.c.command_id == command_id)
+        .group_by(invocations.c.status, invocations.c.status_details))}
 
 
 def invocations_of(conn: Connection, command_id: str, instance_id: str | None = None) -> list[Invocation]:
@@ -404,14 +409,14 @@ def _parse(stamp: str) -> dt.datetime | None:
         return None
 
 
-def _command(r: sa.Row[tuple[object, ...]], invs: Sequence[Invocation]) -> Command:
-    state = command_status.aggregate(invs, r.max_errors)
+def _command(r: sa.Row[tuple[object, ...]], counts: Mapping[tuple[str, str], int]) -> Command:
+    state = command_status.aggregate(counts, r.max_errors)
     content = json.loads(str(r.document_content))
     return Command(r.command_id, r.document_name, r.document_version, json.loads(r.parameters),
                    json.loads(r.instance_ids), json.loads(r.targets), r.comment, r.requested_at,
                    r.expires_at or r.requested_at + dt.timedelta(seconds=r.timeout_seconds), r.timeout_seconds,
                    r.max_concurrency, r.max_errors, r.output_bucket, r.output_prefix, r.service_role, state.status,
-                   state.status_details, len(invs), state.completed_count, state.error_count,
+                   state.status_details, sum(counts.values()), state.completed_count, state.error_count,
                    state.delivery_timed_out_count,
                    plugins_of(content), "mainSteps" not in content, json.loads(str(r.notification_config)))
 
