@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from openssm.protocol.message_ids import run_command_message_id
 from openssm.protocol.mgs import JobReply, PluginResult
-from openssm.services import command_documents, commands, documents
+from openssm.services import command_documents, commands, documents, invocation_replies
 from openssm.services.commands import NewCommand
 from openssm.store.db import open_database
 
@@ -41,7 +41,7 @@ def step(name: str, second: int, output: str, status: str = "Success", code: int
 
 
 def reply(conn: Connection, job_id: str, status: str, *steps: PluginResult) -> commands.Invocation:
-    commands.apply_reply(conn, NODE, JobReply(job_id, status, steps), NOW)
+    invocation_replies.apply_reply(conn, NODE, JobReply(job_id, status, steps), NOW)
     (invocation,) = commands.invocations_of(conn, job_id.split(".")[2])
     return invocation
 
@@ -73,3 +73,14 @@ def test_a_resent_progress_report_does_not_undo_a_finished_step(conn: Connection
     reply(conn, job_id, "Success", step("first", 1, "one\n"))
     again = reply(conn, job_id, "InProgress", step("first", 1, "", "InProgress"))
     assert (again.status, again.plugins[0].status, again.stdout) == ("Success", "Success", "one\n")
+
+
+def test_a_batch_applies_each_nodes_replies_in_order_and_ignores_unknown_ones(conn: Connection, job_id: str) -> None:
+    invocation_replies.apply_replies(conn, [
+        (NODE, JobReply(job_id, "InProgress")),
+        (NODE, JobReply(job_id, "Success", (step("first", 1, "one\n"),))),
+        (NODE, JobReply(job_id, "InProgress")),  # resent progress, late: changes nothing
+        ("mi-00000000000000009", JobReply(job_id, "Success")),  # not a target of this command
+    ], NOW)
+    (done,) = commands.invocations_of(conn, job_id.split(".")[2])
+    assert (done.status, done.stdout, done.response_code) == ("Success", "one\n", 0)

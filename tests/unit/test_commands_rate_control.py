@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from openssm.errors import ValidationError
 from openssm.protocol.message_ids import cancel_message_id, run_command_message_id
 from openssm.protocol.mgs import JobReply, PluginResult
-from openssm.services import command_documents, commands, documents
+from openssm.services import command_documents, commands, documents, invocation_replies
 from openssm.services import commands_rate_control as rate
 from openssm.services.commands import NewCommand
 from openssm.store.db import open_database
@@ -34,7 +34,7 @@ def send(conn: Connection, **limits: object) -> str:
 
 
 def finish(conn: Connection, command_id: str, node: str, status: str) -> None:
-    commands.apply_reply(conn, node, JobReply(command_id, status, (PluginResult("aws:runShellScript", status,
+    invocation_replies.apply_reply(conn, node, JobReply(command_id, status, (PluginResult("aws:runShellScript", status,
                                                                                  0 if status == "Success" else 1,
                                                                                  "", ""),)), NOW)
 

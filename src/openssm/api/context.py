@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from openssm.iam.principals import Caller
@@ -27,6 +27,9 @@ class RequestContext:
     secure_transport: bool
     now: dt.datetime
     container: Container
+    # What a handler resolves while its resources are authorized, kept for the handler itself (SendCommand's
+    # targets: ten thousand nodes and their tags are read once, not twice).
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def account_id(self) -> AccountId:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from openssm.errors import AwsError
 from openssm.protocol import message_ids
 from openssm.protocol.mgs import JobReply
-from openssm.services import commands
+from openssm.services import commands, invocation_replies
 from openssm.store.tables.commands import invocations
 
 
@@ -84,7 +84,7 @@ def reply(conn: Connection, instance_id: str, raw_message_id: str, payload: str,
         content = json.loads(payload)
     except json.JSONDecodeError as err:
         raise InvalidMessageId(f"The reply payload is not JSON: {err}") from err
-    commands.apply_reply(conn, instance_id, JobReply.from_content(command_id, content), now)
+    invocation_replies.apply_reply(conn, instance_id, JobReply.from_content(command_id, content), now)
 
 
 def fail(conn: Connection, instance_id: str, raw_message_id: str, now: dt.datetime) -> None:

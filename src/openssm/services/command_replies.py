@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from openssm.clock import Clock
 from openssm.protocol.message_ids import command_id_of
 from openssm.protocol.mgs import JobReply
-from openssm.services import commands
+from openssm.services import commands, invocation_replies
 from openssm.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,7 @@ class ReplyWriter:
         try:
             with self._db.begin() as conn:
                 now = self._clock.now()
-                for instance_id, reply, _ in batch:
-                    commands.apply_reply(conn, instance_id, reply, now)
+                invocation_replies.apply_replies(conn, [(instance_id, reply) for instance_id, reply, _ in batch], now)
                 # One look per command for the nodes its finished invocations let start (one each, at most).
                 finished = Counter(command_id_of(reply.job_id) for _, reply, _ in batch)
                 waiting = {command_id: commands.waiting_instances(conn, command_id, count)

@@ -21,22 +21,19 @@ from sqlalchemy import Connection
 
 from openssm.errors import AwsError
 from openssm.protocol import command_payload
-from openssm.protocol.message_ids import cancel_message_id, command_id_of, run_command_message_id
-from openssm.protocol.mgs import CANCEL_COMMAND_TOPIC, AgentJob, JobReply, send_command_payload
+from openssm.protocol.message_ids import cancel_message_id, run_command_message_id
+from openssm.protocol.mgs import CANCEL_COMMAND_TOPIC, AgentJob, send_command_payload
 from openssm.services import command_status
 from openssm.services import commands_rate_control as rate_control
 from openssm.services.command_documents import CommandDocument, Plugin, plugins_of
 from openssm.store.tables.commands import commands, invocations
 
 FINAL = command_status.FINAL
-_REPLY_STATUS = {"Success": ("Success", "Success"), "Failed": ("Failed", "Failed"),
+REPLY_STATUS = {"Success": ("Success", "Success"), "Failed": ("Failed", "Failed"),
                  "TimedOut": ("TimedOut", "ExecutionTimedOut"), "Cancelled": ("Cancelled", "Cancelled"),
                  "InProgress": ("InProgress", "InProgress"), "Cancelling": ("Cancelling", "Cancelling"),
                  # A step whose precondition is false; AWS's API has no Skipped status for a plugin.
                  "Skipped": ("Success", "Success")}
-
-
-_STEP_FINAL = frozenset({"Success", "Failed", "TimedOut", "Cancelled", "Skipped"})
 
 
 class InvalidCommandId(AwsError):
@@ -304,37 +301,6 @@ def waiting_instances(conn: Connection, command_id: str, limit: int = 1) -> list
         .order_by(invocations.c.instance_id).limit(limit))]
 
 
-def apply_reply(conn: Connection, instance_id: str, reply: JobReply, now: dt.datetime) -> None:
-    """Record what the agent reported. Steps are merged by name: AWS's agent reports each step in a reply
-    of its own and closes with one naming none, and over the control channel the last step's reply may
-    arrive after that final one; so a finished invocation still takes in steps, never a new status."""
-    status, details = _REPLY_STATUS.get(reply.document_status, ("Failed", "Failed"))
-    command_id = command_id_of(reply.job_id)
-    current = conn.execute(sa.select(invocations.c.status, invocations.c.plugins).where(
-        invocations.c.command_id == command_id, invocations.c.instance_id == instance_id).with_for_update()).first()
-    if current is None:
-        return
-    # A progress report never undoes a cancellation in flight.
-    settled = FINAL | {"Cancelling"} if status == "InProgress" else FINAL
-    values: dict[str, object] = {} if current.status in settled else {"status": status, "status_details": details}
-    steps = {p["name"]: p for p in json.loads(current.plugins or "[]")}
-    for p in reply.plugins:
-        if p.name in steps and steps[p.name]["status"] in _STEP_FINAL and p.status not in _STEP_FINAL:
-            continue  # a resent progress report of a step already finished
-        steps[p.name] = {"name": p.name, "action": p.action, "status": p.status, "code": p.code, "start": p.start,
-                         "end": p.end, "stdout": p.standard_output, "stderr": p.standard_error}
-    merged = sorted(steps.values(), key=lambda p: (not p["start"], p["start"]))  # in the order they ran
-    if reply.plugins:
-        values.update(stdout="".join(p["stdout"] for p in merged), stderr="".join(p["stderr"] for p in merged),
-                      response_code=merged[-1]["code"], started_at=_parse(merged[0]["start"]) or now,
-                      plugins=json.dumps(merged))
-    if values.get("status") in FINAL:
-        values["ended_at"] = _parse(merged[-1]["end"] if merged else "") or now
-    if values:
-        conn.execute(sa.update(invocations).where(
-            invocations.c.command_id == command_id, invocations.c.instance_id == instance_id).values(values))
-
-
 def get_command(conn: Connection, account_id: str, region: str, command_id: str) -> Command:
     row = conn.execute(sa.select(commands).where(commands.c.command_id == command_id,
                                                  commands.c.account_id == account_id,
@@ -370,7 +336,7 @@ def invocations_of(conn: Connection, command_id: str, instance_id: str | None = 
 
 
 def _plugins(stored: str) -> tuple[PluginOutcome, ...]:
-    return tuple(PluginOutcome(p["name"], p["status"], int(p["code"]), _parse(p["start"]), _parse(p["end"]),
+    return tuple(PluginOutcome(p["name"], p["status"], int(p["code"]), parse_stamp(p["start"]), parse_stamp(p["end"]),
                                p["stdout"], p["stderr"], p.get("action", "")) for p in json.loads(stored or "[]"))
 
 
@@ -402,7 +368,7 @@ def cancellations_owed(conn: Connection, instance_id: str) -> list[AgentJob]:
             for r in rows]
 
 
-def _parse(stamp: str) -> dt.datetime | None:
+def parse_stamp(stamp: str) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
     except ValueError:
@@ -446,7 +412,7 @@ def plugin_views(command: Command, invocation: Invocation) -> list[PluginView]:
         if p is None:
             views.append(PluginView(name, invocation.status, invocation.status_details, -1, None, None, "", ""))
             continue
-        status, details = _REPLY_STATUS.get(p.status, (p.status, p.status))
+        status, details = REPLY_STATUS.get(p.status, (p.status, p.status))
         views.append(PluginView(name, status, details, p.response_code, p.started_at, p.ended_at, p.stdout,
                                 p.stderr))
     return views

@@ -32,6 +32,15 @@ class ResourceTagStore:
         rows = conn.execute(_TAGS_OF, {"account": account_id, "region": region, "kind": kind, "resource": resource_id})
         return {r.key: r.value for r in rows}
 
+    def of_kind(self, conn: Connection, account_id: str, region: str, kind: str) -> dict[str, dict[str, str]]:
+        """Every tagged resource of a kind with its tags, in one read (choosing among thousands by tag)."""
+        c = resource_tags.c
+        found: dict[str, dict[str, str]] = {}
+        for r in conn.execute(select(c.resource_id, c.key, c.value).where(
+                c.account_id == account_id, c.region == region, c.resource_type == kind).order_by(c.key)):
+            found.setdefault(r.resource_id, {})[r.key] = r.value
+        return found
+
     def add(self, conn: Connection, account_id: str, region: str, kind: str, resource_id: str,
             tags: Mapping[str, str]) -> None:
         """Add or replace tags; a resource keeps at most 50."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
@@ -45,6 +45,13 @@ def _stamp(value: Any) -> str:
 
 
 def _targets(ctx: RequestContext, p: Params) -> list[tuple[ManagedInstance, Mapping[str, str]]]:
+    """The targets, resolved once per request (authorization needs them before the handler does)."""
+    if "targets" not in ctx.memo:
+        ctx.memo["targets"] = _resolve_targets(ctx, p)
+    return cast(list[tuple[ManagedInstance, Mapping[str, str]]], ctx.memo["targets"])
+
+
+def _resolve_targets(ctx: RequestContext, p: Params) -> list[tuple[ManagedInstance, Mapping[str, str]]]:
     """The managed instances a SendCommand names (InstanceIds, or Targets by ids, tag:<key> or tag-key), each
     with its tags (which authorization needs too)."""
     ids, targets = p.get("InstanceIds") or [], p.get("Targets") or []
@@ -52,11 +59,10 @@ def _targets(ctx: RequestContext, p: Params) -> list[tuple[ManagedInstance, Mapp
         raise ValidationError("Specify either InstanceIds or Targets, not both and not neither.")
     if len(ids) > MAX_INSTANCE_IDS:
         raise ValidationError(f"You can specify at most {MAX_INSTANCE_IDS} instance IDs; use Targets for more.")
-    tags = ctx.container.parameters.tags
     with ctx.container.db.read() as conn:
         fleet = instances.describe(conn, ctx.account_id, ctx.region, ctx.now)
-        tagged = {i.instance_id: tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", i.instance_id)
-                  for i in fleet}
+        every = ctx.container.parameters.tags.of_kind(conn, ctx.account_id, ctx.region, "ManagedInstance")
+    tagged = {i.instance_id: every.get(i.instance_id, {}) for i in fleet}
     by_id = {i.instance_id: i for i in fleet}
     if ids:
         missing = [i for i in ids if i not in by_id]
