@@ -28,6 +28,7 @@ from openssm.container import Container
 from openssm.errors import AwsError
 from openssm.protocol import mgs
 from openssm.protocol.agent_message import AgentMessage, AgentMessageError
+from openssm.protocol.message_ids import cancel_message_id, command_id_of, run_command_message_id
 from openssm.services import commands, instances
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,10 @@ class ControlChannel:
         reply = mgs.JobReply.decode(message)
         wake = await asyncio.wrap_future(self._container.command_replies.submit(self._instance_id, reply))
         await self._ws.send_bytes(mgs.reply_ack(reply.job_id, message, _now_ms()).encode())
+        if reply.document_status in commands.FINAL:  # stored: the store no longer offers it, so forget it
+            command_id = command_id_of(reply.job_id)
+            self._sent.discard(run_command_message_id(command_id, self._instance_id))
+            self._sent.discard(cancel_message_id(command_id, self._instance_id))
         for instance_id in wake:  # a finished invocation may free a MaxConcurrency slot
             self._container.command_hub.notify(instance_id)
 
