@@ -35,9 +35,11 @@ from openssm.protocol.agent_message import AgentMessage  # noqa: E402
 KEY = rsa_auth.new_key()  # shared: the server keys nodes by fingerprint, and 10,000 RSA keys take minutes
 
 
-def rss_kb(pid: int) -> int:
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory in KB: VmRSS, or its parts RssAnon (the heap) and RssFile (mapped files: SQLite's
+    memory-mapped database, up to the store's mmap_size, is reclaimable page cache)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
@@ -133,7 +135,9 @@ async def one_command(ssm: Any, server: ServerProcess, jobs_at: list[float]) -> 
     return {"target_count": seen["TargetCount"], "status": seen["Status"], "completed": seen["CompletedCount"],
             "send_to_all_success_s": round(elapsed, 2), "send_command_call_s": round(accepted, 2),
             "first_job_s": round(min(jobs_at) - sent_at, 2), "last_job_s": round(max(jobs_at) - sent_at, 2),
-            "server_rss_after_command_mb": round(rss_kb(server.proc.pid) / 1024)}
+            "server_rss_after_command_mb": round(rss_kb(server.proc.pid) / 1024),
+            "server_rss_anon_after_command_mb": round(rss_kb(server.proc.pid, "RssAnon") / 1024),
+            "server_rss_file_after_command_mb": round(rss_kb(server.proc.pid, "RssFile") / 1024)}
 
 
 def main() -> None:
