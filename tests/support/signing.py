@@ -53,7 +53,7 @@ def query_request(endpoint: str, body: str) -> AWSRequest:
 
 def send(request: AWSRequest) -> RawResponse:
     prepared = request.prepare()
-    req = urllib.request.Request(prepared.url, data=prepared.body, method=prepared.method,  # type: ignore[arg-type]
+    req = urllib.request.Request(prepared.url, data=prepared.body, method=prepared.method,
                                  headers=dict(prepared.headers))
     try:
         with urllib.request.urlopen(req, timeout=30) as r:

@@ -135,3 +135,23 @@ def test_the_watchers_read_offers_pending_jobs_only_as_far_as_max_concurrency_ha
     assert cancel_message_id(command_id, NODES[0]) in commands.open_work_by_node(conn)[NODES[0]]
     finish(conn, command_id, NODES[0], "Cancelled")
     assert NODES[0] not in commands.open_work_by_node(conn)
+
+
+def test_a_delayed_job_holds_its_slot_is_sent_again_and_can_be_cancelled_or_expire(conn: Connection) -> None:
+    command_id = send(conn, max_concurrency="1", timeout_seconds=30)
+    (job,) = commands.jobs_owed(conn, NODES[0], NOW)
+    commands.mark_delayed(conn, NODES[0], [job.job_id])
+    states = {i.instance_id: i.status for i in commands.invocations_of(conn, command_id)}
+    assert states[NODES[0]] == "Delayed" and command(conn, command_id).status == "InProgress"
+    assert commands.jobs_owed(conn, NODES[1], NOW) == []  # the delayed job still holds the one slot
+    assert [j.job_id for j in commands.jobs_owed(conn, NODES[0], NOW)] == [job.job_id]  # the node is back
+    assert commands.invocations_of(conn, command_id, NODES[0])[0].status == "InProgress"
+    commands.mark_delayed(conn, NODES[0], [job.job_id])
+    commands.cancel(conn, "111122223333", "us-east-1", command_id, [NODES[0]], NOW)
+    assert commands.invocations_of(conn, command_id, NODES[0])[0].status == "Cancelled"
+
+    other = send(conn, timeout_seconds=30)
+    owed = [j.job_id for j in commands.jobs_owed(conn, NODES[2], NOW)]
+    commands.mark_delayed(conn, NODES[2], owed)
+    commands.expire(conn, NOW + dt.timedelta(hours=2))
+    assert (commands.invocations_of(conn, other, NODES[2])[0].status_details) == "DeliveryTimedOut"

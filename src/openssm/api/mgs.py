@@ -101,6 +101,7 @@ class ControlChannel:
         self._ws = websocket
         self._instance_id = instance_id
         self._sent: set[str] = set()
+        self._unacked: set[str] = set()  # jobs sent on this connection that the node has not acknowledged
         self._counted = False  # as a heartbeat, on opening; then watch_store counts every channel at once
 
     async def run(self) -> None:
@@ -119,6 +120,18 @@ class ControlChannel:
         finally:
             deliver.cancel()
             hub.unregister(self._instance_id, box)
+            # Unless the node is already back on a new channel (which has sent them again).
+            if self._unacked and not hub.connected(self._instance_id):
+                await self._delay_unacknowledged()
+
+    async def _delay_unacknowledged(self) -> None:
+        def mark() -> None:
+            with self._container.db.begin() as conn:
+                commands.mark_delayed(conn, self._instance_id, sorted(self._unacked))
+        try:
+            await run_in_threadpool(mark)
+        except Exception:
+            log.exception("marking %s's unacknowledged jobs Delayed failed", self._instance_id)
 
     async def _deliver(self, box: Mailbox) -> None:
         """Send what the node is owed: jobs handed over by SendCommand at once, and what the store says on
@@ -131,6 +144,8 @@ class ControlChannel:
             for job in jobs:
                 if job.job_id not in self._sent:
                     self._sent.add(job.job_id)
+                    if job.topic.startswith(mgs.SEND_COMMAND_TOPIC):
+                        self._unacked.add(job.job_id)
                     await self._ws.send_bytes(job.message(_now_ms()).encode())
             await box.event.wait()
             look = False
@@ -154,9 +169,13 @@ class ControlChannel:
             return commands.jobs_owed(conn, node, now) + commands.cancellations_owed(conn, node)
 
     async def _handle(self, message: AgentMessage) -> None:
+        if message.message_type == mgs.ControlType.JOB_ACK:
+            self._unacked.discard(mgs.JobAck.decode(message).job_id)
+            return
         if message.message_type != mgs.ControlType.JOB_REPLY:
-            return  # agent_job_ack and anything newer: nothing to record
+            return  # anything newer: nothing to record
         reply = mgs.JobReply.decode(message)
+        self._unacked.discard(reply.job_id)
         wake = await asyncio.wrap_future(self._container.command_replies.submit(self._instance_id, reply))
         await self._ws.send_bytes(mgs.reply_ack(reply.job_id, message, _now_ms()).encode())
         if reply.document_status in commands.FINAL:  # stored: the store no longer offers it, so forget it

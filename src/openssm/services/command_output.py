@@ -18,7 +18,7 @@ from openssm.store.tables.commands import invocation_output, invocations
 MAX_PIECE = 1024 * 1024
 # What a node may still upload to: a running invocation, or one whose final reply just landed (its agent
 # uploads the last piece before replying, but a resent piece may trail the reply).
-_WRITABLE = ("InProgress", "Cancelling", *FINAL)
+_WRITABLE = ("InProgress", "Delayed", "Cancelling", *FINAL)
 
 
 class Stream(StrEnum):

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 
 from openssm.errors import AwsError
 from openssm.protocol import command_payload
-from openssm.protocol.message_ids import cancel_message_id, run_command_message_id
+from openssm.protocol.message_ids import cancel_message_id, command_id_of, run_command_message_id
 from openssm.protocol.mgs import CANCEL_COMMAND_TOPIC, AgentJob, send_command_payload
 from openssm.services import command_status
 from openssm.services import commands_rate_control as rate_control
@@ -204,7 +204,7 @@ def open_work_by_node(conn: Connection) -> dict[str, set[str]]:
         .join(invocations, invocations.c.command_id == commands.c.command_id)
         .where(commands.c.command_id.in_(open_commands)).group_by(commands.c.command_id,
                                                                   commands.c.max_concurrency))}
-    running = Counter(r.command_id for r in rows if r.status == "InProgress")
+    running = Counter(r.command_id for r in rows if r.status in ("InProgress", "Delayed"))
     room = {command_id: max(limit - running[command_id], 1) for command_id, limit in limits.items()}
     work: dict[str, set[str]] = {}
     for r in rows:
@@ -216,7 +216,7 @@ def open_work_by_node(conn: Connection) -> dict[str, set[str]]:
     return work
 
 
-_OPEN = ["Pending", "InProgress", "Cancelling"]
+_OPEN = ["Pending", "InProgress", "Delayed", "Cancelling"]
 
 
 def _work_id(command_id: str, instance_id: str, status: str) -> str:
@@ -227,8 +227,24 @@ def _work_id(command_id: str, instance_id: str, status: str) -> str:
 def jobs_owed(conn: Connection, instance_id: str, now: dt.datetime) -> list[AgentJob]:
     """The jobs the node is owed: those delivered but not finally answered (sent again after a reconnect),
     and those pending that the command's rate controls let start now, which become InProgress (a write)."""
-    rows = _open_rows(conn, instance_id, ["Pending", "InProgress"])
-    return _jobs([r for r in rows if r.status == "InProgress" or _may_start(conn, r, instance_id, now)], instance_id)
+    rows = _open_rows(conn, instance_id, ["Pending", "InProgress", "Delayed"])
+    delayed = [r.command_id for r in rows if r.status == "Delayed"]
+    if delayed:  # sent again now: the node is back
+        conn.execute(sa.update(invocations).where(invocations.c.instance_id == instance_id,
+                                                  invocations.c.command_id.in_(delayed))
+                     .values(status="InProgress", status_details="InProgress", delivered_at=now))
+    return _jobs([r for r in rows if r.status in ("InProgress", "Delayed") or _may_start(conn, r, instance_id, now)],
+                 instance_id)
+
+
+def mark_delayed(conn: Connection, instance_id: str, job_ids: Sequence[str]) -> None:
+    """Jobs handed to the node's channel that it never acknowledged before the channel closed: Delayed (AWS:
+    "the system attempted to send the command … but wasn't successful. The system retries again")."""
+    command_ids = [command_id_of(job_id) for job_id in job_ids]
+    conn.execute(sa.update(invocations).where(invocations.c.instance_id == instance_id,
+                                              invocations.c.command_id.in_(command_ids),
+                                              invocations.c.status == "InProgress")
+                 .values(status="Delayed", status_details="Delayed"))
 
 
 def started_jobs(conn: Connection, instance_id: str) -> list[AgentJob]:
@@ -257,7 +273,7 @@ def _may_start(conn: Connection, command: sa.Row[tuple[object, ...]], instance_i
                  .with_for_update())
     counts = _status_counts(conn, command.command_id)
     targets = sum(counts.values())
-    in_progress = sum(n for (status, _), n in counts.items() if status == "InProgress")
+    in_progress = sum(n for (status, _), n in counts.items() if status in ("InProgress", "Delayed"))
     errors = sum(n for (status, details), n in counts.items() if command_status.is_error(status, details))
     if rate_control.stopped(errors, rate_control.error_threshold(command.max_errors, targets)):
         conn.execute(sa.update(invocations).where(invocations.c.command_id == command.command_id,
@@ -281,7 +297,7 @@ def expire(conn: Connection, now: dt.datetime, since: dt.datetime | None = None)
     touched: set[str] = set()
     for deadline, statuses, status, details in (
             (commands.c.deliver_by, ["Pending"], "TimedOut", "DeliveryTimedOut"),
-            (commands.c.expires_at, ["InProgress"], "TimedOut", "DeliveryTimedOut"),
+            (commands.c.expires_at, ["InProgress", "Delayed"], "TimedOut", "DeliveryTimedOut"),
             (commands.c.expires_at, ["Cancelling"], "Cancelled", "Cancelled")):
         due = sa.select(commands.c.command_id).where(deadline <= now)
         if since is not None:
@@ -342,13 +358,14 @@ def _plugins(stored: str) -> tuple[PluginOutcome, ...]:
 
 def cancel(conn: Connection, account_id: str, region: str, command_id: str, instance_ids: Sequence[str],
            now: dt.datetime) -> list[str]:
-    """CancelCommand: invocations not yet sent become Cancelled; running ones Cancelling until their node
-    confirms it stopped them. Answers the nodes to tell."""
+    """CancelCommand: invocations not yet sent (or not taken: Delayed) become Cancelled; running ones
+    Cancelling until their node confirms it stopped them. Answers the nodes to tell."""
     get_command(conn, account_id, region, command_id)
     scope = [invocations.c.command_id == command_id]
     if instance_ids:
         scope.append(invocations.c.instance_id.in_(list(instance_ids)))
-    conn.execute(sa.update(invocations).where(*scope, invocations.c.status == "Pending")
+    # A Delayed job never reached its node, as far as anyone knows: like a pending one, it is not sent.
+    conn.execute(sa.update(invocations).where(*scope, invocations.c.status.in_(["Pending", "Delayed"]))
                  .values(status="Cancelled", status_details="Cancelled", ended_at=now))
     running = [r.instance_id for r in conn.execute(sa.select(invocations.c.instance_id).where(
         *scope, invocations.c.status == "InProgress"))]
