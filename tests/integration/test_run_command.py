@@ -34,6 +34,13 @@ def test_a_command_runs_on_the_node_and_its_output_comes_back(server: ServerProc
     assert listed["Parameters"]["commands"] == ["echo hello-from-node", "uname -s"]
 
 
+def test_scripts_see_the_variables_awss_agent_sets(server: ServerProcess, agent: AgentProcess) -> None:
+    command_id = send(server, ["echo $SSM_COMMAND_ID $AWS_SSM_INSTANCE_ID $AWS_SSM_REGION_NAME"],
+                      instance_ids=[agent.instance_id])
+    result = wait_invocation(server, command_id, agent.instance_id)
+    assert result["StandardOutputContent"] == f"{command_id} {agent.instance_id} {server.region}\n"
+
+
 def test_a_failing_command_reports_its_exit_code_and_stderr(server: ServerProcess, agent: AgentProcess) -> None:
     command_id = send(server, ["echo oops >&2", "exit 3"], instance_ids=[agent.instance_id])
     result = wait_invocation(server, command_id, agent.instance_id)

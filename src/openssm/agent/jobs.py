@@ -40,6 +40,16 @@ def reply_from_record(data: dict[str, Any]) -> JobReply:
     return JobReply(data["job_id"], data["status"], tuple(PluginResult(**p) for p in data["plugins"]))
 
 
+def job_environment(command_id: str, state: StateDir) -> dict[str, str]:
+    """What AWS's agent sets for a command's scripts: the node and its region (executers.go) and the command's
+    id (runscript.go: SSM_COMMAND_ID)."""
+    env = {"SSM_COMMAND_ID": command_id} if command_id else {}
+    registration = state.registration()
+    if registration is not None:
+        env.update(AWS_SSM_INSTANCE_ID=registration.instance_id, AWS_SSM_REGION_NAME=registration.region)
+    return env
+
+
 class Jobs:
     def __init__(self, state: StateDir, output: OutputUploader | None = None) -> None:
         self._state = state
@@ -109,14 +119,15 @@ class Jobs:
         except BadPayload as err:
             return JobReply(job_id, "Failed", (failed(Step("aws:runShellScript", "", (), "", 0), str(err)),))
         work_dir = self._state.work_dir(job_id)
+        env = job_environment(job.command_id, self._state)
         results: list[PluginResult] = []
         for step in job.steps:
             if handle.cancelled:
                 break
             if self._output is None:
-                results.append(run_step(step, work_dir, handle))
+                results.append(run_step(step, work_dir, handle, env))
                 continue
             with self._output.step(job.command_id or job_id, step.name or step.action, step_dir(step, work_dir)):
-                results.append(run_step(step, work_dir, handle))
+                results.append(run_step(step, work_dir, handle, env))
         plugins = tuple(results)
         return JobReply(job_id, "Cancelled" if handle.cancelled else document_status(plugins), plugins)

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +68,9 @@ def read_head(path: Path, chars: int) -> str:
 
 
 def run_script(argv: list[str], script: str, timeout: float, work_dir: Path, cwd: Path | None = None,
-               handle: ProcessHandle | None = None) -> ShellResult:
-    """Write `script` to the work directory and run `argv + [script path]` there (or in `cwd`)."""
+               handle: ProcessHandle | None = None, env: Mapping[str, str] | None = None) -> ShellResult:
+    """Write `script` to the work directory and run `argv + [script path]` there (or in `cwd`), with the
+    agent's environment plus `env`."""
     handle = handle or ProcessHandle()
     work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     script_path = work_dir / ("_script.ps1" if "pwsh" in argv[0] else "_script.sh")
@@ -79,7 +81,7 @@ def run_script(argv: list[str], script: str, timeout: float, work_dir: Path, cwd
         if handle.cancelled:
             return ShellResult("Cancelled", STOPPED_EXIT_CODE, out_path, err_path, start, start)
         proc = subprocess.Popen([*argv, str(script_path)], stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                cwd=cwd or work_dir, start_new_session=True)
+                                cwd=cwd or work_dir, start_new_session=True, env={**os.environ, **(env or {})})
         handle.attach(proc)
         try:
             code = proc.wait(timeout=timeout)

@@ -9,6 +9,7 @@ import json
 import platform
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from openssm.agent.plugins.run_shell import ProcessHandle, ShellResult, run_script
@@ -63,8 +64,9 @@ def skipped(step: Step) -> PluginResult:
                         f"Run step: {step.name}", "", now, now, step.action)
 
 
-def run_step(step: Step, work_dir: Path, handle: ProcessHandle) -> PluginResult:
-    """Run a step and answer its result; a plugin this node cannot run fails as AWS's agent fails it."""
+def run_step(step: Step, work_dir: Path, handle: ProcessHandle, env: Mapping[str, str] | None = None) -> PluginResult:
+    """Run a step and answer its result; a plugin this node cannot run fails as AWS's agent fails it. The
+    script sees the agent's environment and `env` (the job's variables)."""
     if not precondition_holds(step, PLATFORM_TYPE):
         return skipped(step)
     if step.action == SHELL_SCRIPT:
@@ -82,7 +84,7 @@ def run_step(step: Step, work_dir: Path, handle: ProcessHandle) -> PluginResult:
         return failed(step, f"Working directory {step.working_directory} does not exist.")
     try:
         result = run_script(argv, "\n".join(step.commands) + "\n", step.timeout_seconds, step_dir(step, work_dir),
-                            cwd, handle)
+                            cwd, handle, env)
     except OSError as err:
         return failed(step, f"failed to run commands: {err}")
     return _report(step, result)
