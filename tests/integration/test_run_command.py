@@ -3,6 +3,7 @@ their own control channels, driven by boto3 and the aws CLI."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -39,6 +40,20 @@ def test_scripts_see_the_variables_awss_agent_sets(server: ServerProcess, agent:
                       instance_ids=[agent.instance_id])
     result = wait_invocation(server, command_id, agent.instance_id)
     assert result["StandardOutputContent"] == f"{command_id} {agent.instance_id} {server.region}\n"
+
+
+def test_powershell_on_a_linux_node_runs_only_where_powershell_core_is(server: ServerProcess,
+                                                                         agent: AgentProcess) -> None:
+    sent = server.client("ssm").send_command(DocumentName="AWS-RunPowerShellScript", InstanceIds=[agent.instance_id],
+                                             Parameters={"commands": ["Write-Output 7"]})
+    result = wait_invocation(server, sent["Command"]["CommandId"], agent.instance_id)
+    assert result["PluginName"] == "aws:runPowerShellScript"
+    if shutil.which("pwsh"):  # AWS's agent runs it with PowerShell Core; so does ours
+        assert (result["Status"], result["StandardOutputContent"]) == ("Success", "7\n")
+    else:
+        assert result["Status"] == "Failed"
+        assert result["StandardErrorContent"].startswith(
+            "Plugin with name aws:runPowerShellScript is not supported in current platform.")
 
 
 def test_a_failing_command_reports_its_exit_code_and_stderr(server: ServerProcess, agent: AgentProcess) -> None:
