@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from openssm.protocol.message_ids import run_command_message_id
 from openssm.protocol.mgs import JobReply, PluginResult
-from openssm.services import command_documents, commands, documents, invocation_replies
+from openssm.services import command_delivery, command_documents, commands, documents, invocation_replies
 from openssm.services.commands import NewCommand
 from openssm.store.db import open_database
 
@@ -31,7 +31,7 @@ def job_id(conn: Connection) -> str:
                                              {"commands": ["true"]}, lambda ref: ref)
     command_id = commands.send(conn, "111122223333", "us-east-1", "arn:aws:iam::111122223333:user/a",
                                NewCommand(document, [NODE], []), NOW)
-    commands.jobs_owed(conn, NODE, NOW)
+    command_delivery.jobs_owed(conn, NODE, NOW)
     return run_command_message_id(command_id, NODE)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from openssm.errors import ValidationError
 from openssm.protocol.message_ids import cancel_message_id, run_command_message_id
 from openssm.protocol.mgs import JobReply, PluginResult
-from openssm.services import command_documents, commands, documents, invocation_replies
+from openssm.services import command_delivery, command_documents, commands, documents, invocation_replies
 from openssm.services import commands_rate_control as rate
 from openssm.services.commands import NewCommand
 from openssm.store.db import open_database
@@ -58,19 +58,19 @@ def test_malformed_limits_are_refused(value: str) -> None:
 
 def test_max_concurrency_1_runs_strictly_one_at_a_time(conn: Connection) -> None:
     command_id = send(conn, max_concurrency="1")
-    assert len(commands.jobs_owed(conn, NODES[0], NOW)) == 1
-    assert commands.jobs_owed(conn, NODES[1], NOW) == [] and commands.jobs_owed(conn, NODES[2], NOW) == []
+    assert len(command_delivery.jobs_owed(conn, NODES[0], NOW)) == 1
+    assert command_delivery.jobs_owed(conn, NODES[1], NOW) == [] and command_delivery.jobs_owed(conn, NODES[2], NOW) == []
     finish(conn, command_id, NODES[0], "Success")
-    assert commands.waiting_instances(conn, command_id) == NODES[1:2]
-    assert commands.waiting_instances(conn, command_id, limit=5) == NODES[1:]
-    assert len(commands.jobs_owed(conn, NODES[1], NOW)) == 1 and commands.jobs_owed(conn, NODES[2], NOW) == []
+    assert command_delivery.waiting_instances(conn, command_id) == NODES[1:2]
+    assert command_delivery.waiting_instances(conn, command_id, limit=5) == NODES[1:]
+    assert len(command_delivery.jobs_owed(conn, NODES[1], NOW)) == 1 and command_delivery.jobs_owed(conn, NODES[2], NOW) == []
 
 
 def test_max_errors_0_stops_after_the_first_error_and_cancels_what_was_not_sent(conn: Connection) -> None:
     command_id = send(conn, max_concurrency="1", max_errors="0")
-    commands.jobs_owed(conn, NODES[0], NOW)
+    command_delivery.jobs_owed(conn, NODES[0], NOW)
     finish(conn, command_id, NODES[0], "Failed")
-    assert commands.jobs_owed(conn, NODES[1], NOW) == []
+    assert command_delivery.jobs_owed(conn, NODES[1], NOW) == []
     statuses = [(i.status, i.status_details) for i in commands.invocations_of(conn, command_id)]
     assert statuses == [("Failed", "Failed"), ("Cancelled", "Terminated"), ("Cancelled", "Terminated")]
     seen = command(conn, command_id)
@@ -79,14 +79,14 @@ def test_max_errors_0_stops_after_the_first_error_and_cancels_what_was_not_sent(
 
 def test_max_errors_1_tolerates_one_error(conn: Connection) -> None:
     command_id = send(conn, max_concurrency="1", max_errors="1")
-    commands.jobs_owed(conn, NODES[0], NOW)
+    command_delivery.jobs_owed(conn, NODES[0], NOW)
     finish(conn, command_id, NODES[0], "Failed")
-    assert len(commands.jobs_owed(conn, NODES[1], NOW)) == 1
+    assert len(command_delivery.jobs_owed(conn, NODES[1], NOW)) == 1
 
 
 def test_undelivered_invocations_time_out_as_delivery_timed_out_not_as_errors(conn: Connection) -> None:
     command_id = send(conn, timeout_seconds=30)
-    commands.jobs_owed(conn, NODES[0], NOW)
+    command_delivery.jobs_owed(conn, NODES[0], NOW)
     finish(conn, command_id, NODES[0], "Success")
     assert commands.expire(conn, NOW + dt.timedelta(seconds=29)) == []
     assert commands.expire(conn, NOW + dt.timedelta(seconds=30)) == [command_id]
@@ -104,8 +104,8 @@ def test_a_command_expires_after_its_delivery_timeout_plus_its_execution_timeout
     command_id = commands.send(conn, "111122223333", "us-east-1", "arn:aws:iam::111122223333:user/a",
                                NewCommand(document, NODES[:2], [], timeout_seconds=30), NOW)
     assert command(conn, command_id).expires_after == NOW + dt.timedelta(seconds=150)
-    commands.jobs_owed(conn, NODES[0], NOW)
-    commands.jobs_owed(conn, NODES[1], NOW)
+    command_delivery.jobs_owed(conn, NODES[0], NOW)
+    command_delivery.jobs_owed(conn, NODES[1], NOW)
     commands.cancel(conn, "111122223333", "us-east-1", command_id, [NODES[1]], NOW)
     assert commands.expire(conn, NOW + dt.timedelta(seconds=149)) == []
     late = NOW + dt.timedelta(seconds=150)
@@ -120,38 +120,38 @@ def test_a_command_expires_after_its_delivery_timeout_plus_its_execution_timeout
 def test_a_cancelled_command_is_owed_to_nobody(conn: Connection) -> None:
     command_id = send(conn)
     commands.cancel(conn, "111122223333", "us-east-1", command_id, [], NOW)
-    assert commands.jobs_owed(conn, NODES[0], NOW) == []
+    assert command_delivery.jobs_owed(conn, NODES[0], NOW) == []
     assert command(conn, command_id).status == "Cancelled"
 
 
 def test_the_watchers_read_offers_pending_jobs_only_as_far_as_max_concurrency_has_room(conn: Connection) -> None:
     command_id = send(conn, max_concurrency="1")
     job = {node: run_command_message_id(command_id, node) for node in NODES}
-    assert commands.open_work_by_node(conn) == {NODES[0]: {job[NODES[0]]}}  # one slot, nobody started
-    commands.jobs_owed(conn, NODES[0], NOW)
-    assert commands.open_work_by_node(conn) == {NODES[0]: {job[NODES[0]]}, NODES[1]: {job[NODES[1]]}}  # one
+    assert command_delivery.open_work_by_node(conn) == {NODES[0]: {job[NODES[0]]}}  # one slot, nobody started
+    command_delivery.jobs_owed(conn, NODES[0], NOW)
+    assert command_delivery.open_work_by_node(conn) == {NODES[0]: {job[NODES[0]]}, NODES[1]: {job[NODES[1]]}}  # one
     # waiting node a poll, so a command whose slots are full can still find out it must stop (MaxErrors)
     commands.cancel(conn, "111122223333", "us-east-1", command_id, [NODES[0]], NOW)
-    assert cancel_message_id(command_id, NODES[0]) in commands.open_work_by_node(conn)[NODES[0]]
+    assert cancel_message_id(command_id, NODES[0]) in command_delivery.open_work_by_node(conn)[NODES[0]]
     finish(conn, command_id, NODES[0], "Cancelled")
-    assert NODES[0] not in commands.open_work_by_node(conn)
+    assert NODES[0] not in command_delivery.open_work_by_node(conn)
 
 
 def test_a_delayed_job_holds_its_slot_is_sent_again_and_can_be_cancelled_or_expire(conn: Connection) -> None:
     command_id = send(conn, max_concurrency="1", timeout_seconds=30)
-    (job,) = commands.jobs_owed(conn, NODES[0], NOW)
-    commands.mark_delayed(conn, NODES[0], [job.job_id])
+    (job,) = command_delivery.jobs_owed(conn, NODES[0], NOW)
+    command_delivery.mark_delayed(conn, NODES[0], [job.job_id])
     states = {i.instance_id: i.status for i in commands.invocations_of(conn, command_id)}
     assert states[NODES[0]] == "Delayed" and command(conn, command_id).status == "InProgress"
-    assert commands.jobs_owed(conn, NODES[1], NOW) == []  # the delayed job still holds the one slot
-    assert [j.job_id for j in commands.jobs_owed(conn, NODES[0], NOW)] == [job.job_id]  # the node is back
+    assert command_delivery.jobs_owed(conn, NODES[1], NOW) == []  # the delayed job still holds the one slot
+    assert [j.job_id for j in command_delivery.jobs_owed(conn, NODES[0], NOW)] == [job.job_id]  # the node is back
     assert commands.invocations_of(conn, command_id, NODES[0])[0].status == "InProgress"
-    commands.mark_delayed(conn, NODES[0], [job.job_id])
+    command_delivery.mark_delayed(conn, NODES[0], [job.job_id])
     commands.cancel(conn, "111122223333", "us-east-1", command_id, [NODES[0]], NOW)
     assert commands.invocations_of(conn, command_id, NODES[0])[0].status == "Cancelled"
 
     other = send(conn, timeout_seconds=30)
-    owed = [j.job_id for j in commands.jobs_owed(conn, NODES[2], NOW)]
-    commands.mark_delayed(conn, NODES[2], owed)
+    owed = [j.job_id for j in command_delivery.jobs_owed(conn, NODES[2], NOW)]
+    command_delivery.mark_delayed(conn, NODES[2], owed)
     commands.expire(conn, NOW + dt.timedelta(hours=2))
     assert (commands.invocations_of(conn, other, NODES[2])[0].status_details) == "DeliveryTimedOut"

@@ -29,7 +29,7 @@ from openssm.errors import AwsError
 from openssm.protocol import mgs
 from openssm.protocol.agent_message import AgentMessage, AgentMessageError
 from openssm.protocol.message_ids import cancel_message_id, command_id_of, run_command_message_id
-from openssm.services import commands, instances
+from openssm.services import command_delivery, commands, instances
 
 log = logging.getLogger(__name__)
 TOKEN_LIFETIME = dt.timedelta(hours=1)
@@ -127,7 +127,7 @@ class ControlChannel:
     async def _delay_unacknowledged(self) -> None:
         def mark() -> None:
             with self._container.db.begin() as conn:
-                commands.mark_delayed(conn, self._instance_id, sorted(self._unacked))
+                command_delivery.mark_delayed(conn, self._instance_id, sorted(self._unacked))
         try:
             await run_in_threadpool(mark)
         except Exception:
@@ -156,17 +156,17 @@ class ControlChannel:
         node, now = self._instance_id, self._container.clock.now()
         if self._counted:
             with self._container.db.read() as conn:
-                work = commands.open_work(conn, node)
+                work = command_delivery.open_work(conn, node)
                 new = {job: status for job, status in work.items() if job not in self._sent}
                 if not new:
                     return []
                 if "Pending" not in new.values():
-                    return commands.started_jobs(conn, node) + commands.cancellations_owed(conn, node)
+                    return command_delivery.started_jobs(conn, node) + command_delivery.cancellations_owed(conn, node)
         with self._container.db.begin() as conn:
             if not self._counted:
                 instances.mark_all_seen(conn, [node], now)
                 self._counted = True
-            return commands.jobs_owed(conn, node, now) + commands.cancellations_owed(conn, node)
+            return command_delivery.jobs_owed(conn, node, now) + command_delivery.cancellations_owed(conn, node)
 
     async def _handle(self, message: AgentMessage) -> None:
         if message.message_type == mgs.ControlType.JOB_ACK:
@@ -204,7 +204,7 @@ async def watch_store(container: Container) -> None:
                 instances.mark_all_seen(conn, held, now)
             counted_at = now
         with container.db.read() as conn:
-            return commands.open_work_by_node(conn)
+            return command_delivery.open_work_by_node(conn)
 
     while True:
         await asyncio.sleep(POLL_SECONDS)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 from openssm.errors import AwsError
 from openssm.protocol import message_ids
 from openssm.protocol.mgs import JobReply
-from openssm.services import commands, invocation_replies
+from openssm.services import command_delivery, commands, invocation_replies
 from openssm.store.tables.commands import invocations
 
 
@@ -57,12 +57,12 @@ def messages_for(conn: Connection, instance_id: str, now: dt.datetime, visibilit
         invocations.c.started_at.is_(None), invocations.c.delivered_at <= now - visibility))]
     before = {r.command_id for r in conn.execute(sa.select(invocations.c.command_id).where(
         invocations.c.instance_id == instance_id, invocations.c.status == "InProgress"))}
-    jobs = commands.jobs_owed(conn, instance_id, now)
+    jobs = command_delivery.jobs_owed(conn, instance_id, now)
     due = [j for j in jobs if (command := message_ids.command_id_of(j.job_id)) not in before or command in stale]
     cancelling = [r.command_id for r in conn.execute(sa.select(invocations.c.command_id).where(
         invocations.c.instance_id == instance_id, invocations.c.status == "Cancelling",
         sa.or_(invocations.c.delivered_at.is_(None), invocations.c.delivered_at <= now - visibility)))]
-    cancels = [j for j in commands.cancellations_owed(conn, instance_id)
+    cancels = [j for j in command_delivery.cancellations_owed(conn, instance_id)
                if message_ids.command_id_of(json.loads(j.content)["CancelMessageId"]) in cancelling]
     if stale or cancelling:
         conn.execute(sa.update(invocations).where(invocations.c.instance_id == instance_id,

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from openssm.clock import Clock
 from openssm.protocol.message_ids import command_id_of
 from openssm.protocol.mgs import JobReply
-from openssm.services import commands, invocation_replies
+from openssm.services import command_delivery, invocation_replies
 from openssm.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class ReplyWriter:
                 invocation_replies.apply_replies(conn, [(instance_id, reply) for instance_id, reply, _ in batch], now)
                 # One look per command for the nodes its finished invocations let start (one each, at most).
                 finished = Counter(command_id_of(reply.job_id) for _, reply, _ in batch)
-                waiting = {command_id: commands.waiting_instances(conn, command_id, count)
+                waiting = {command_id: command_delivery.waiting_instances(conn, command_id, count)
                            for command_id, count in finished.items()}
         except Exception as err:  # every waiting agent hears of it and will resend its reply
             log.exception("could not store %d replies", len(batch))

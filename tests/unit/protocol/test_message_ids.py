@@ -4,7 +4,7 @@ dot-separated part of aws.ssm.<command id>.<instance id>)."""
 from __future__ import annotations
 
 from openssm.protocol import message_ids
-from openssm.services import commands
+from openssm.services import command_delivery
 
 COMMAND = "2b196342-d7d4-436e-8f09-3883a1116ac3"
 NODE = "mi-0123456789abcdef0"
@@ -34,6 +34,6 @@ def test_a_cancel_has_an_id_of_the_same_shape_stable_per_command_and_node() -> N
 
 
 def test_the_service_sends_each_node_its_own_job_id_and_the_same_content() -> None:
-    one, two = (commands.agent_job(COMMAND, node, "{}") for node in (NODE, "mi-0123456789abcdef1"))
+    one, two = (command_delivery.agent_job(COMMAND, node, "{}") for node in (NODE, "mi-0123456789abcdef1"))
     assert (one.job_id, two.job_id) == (f"aws.ssm.{COMMAND}.{NODE}", f"aws.ssm.{COMMAND}.mi-0123456789abcdef1")
     assert one.content == two.content

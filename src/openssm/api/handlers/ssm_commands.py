@@ -14,7 +14,7 @@ from openssm.api.handlers.ssm_common import check_ssm_service_role, facts, key_a
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AwsError, ValidationError
 from openssm.iam.ports import AuthorizationTarget
-from openssm.services import command_documents, commands, documents, instances, output_export
+from openssm.services import command_delivery, command_documents, commands, documents, instances, output_export
 from openssm.services.command_output import Stream
 from openssm.services.commands import (
     Command,
@@ -169,7 +169,7 @@ def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
     # waiting on MaxConcurrency) find it in the store.
     payload = commands.job_payload(command_id, spec)
     for instance_id in started:
-        ctx.container.command_hub.offer(instance_id, commands.agent_job(command_id, instance_id, payload))
+        ctx.container.command_hub.offer(instance_id, command_delivery.agent_job(command_id, instance_id, payload))
     for instance in targets:
         if instance.instance_id not in started:
             ctx.container.command_hub.notify(instance.instance_id)
