@@ -249,3 +249,42 @@ def test_send_command_is_authorized_on_the_document_its_tags_and_the_ssm_values_
     code, message = error_of(lambda: mine.send_command(DocumentName=allowed, InstanceIds=[agent.instance_id],
                                                        Parameters={"v": [f"{{{{ssm:{hidden}}}}}"]}))
     assert code == "AccessDeniedException" and "ssm:GetParameters" in message
+
+
+def test_session_documents_are_created_checked_listed_and_not_run_as_commands(server: ServerProcess,
+                                                                             tmp_path: Path) -> None:
+    ssm = server.client("ssm")
+    name = unique("Prefs")
+    preferences = {"schemaVersion": "1.0", "description": "Document to hold regional settings for Session Manager",
+                   "sessionType": "Standard_Stream",
+                   "inputs": {"s3BucketName": "", "s3KeyPrefix": "", "s3EncryptionEnabled": True,
+                              "cloudWatchLogGroupName": "", "cloudWatchEncryptionEnabled": True,
+                              "kmsKeyId": "", "runAsEnabled": False, "runAsDefaultUser": "",
+                              "idleSessionTimeout": "20", "shellProfile": {"windows": "", "linux": ""}}}
+    created = ssm.create_document(Name=name, DocumentType="Session", Content=json.dumps(preferences))
+    described = created["DocumentDescription"]
+    assert (described["DocumentType"], described["SchemaVersion"]) == ("Session", "1.0")
+    assert described["PlatformTypes"] == ["Windows", "Linux", "MacOS"]
+    assert json.loads(ssm.get_document(Name=name)["Content"]) == preferences
+    listed = ssm.list_documents(Filters=[{"Key": "DocumentType", "Values": ["Session"]},
+                                         {"Key": "Owner", "Values": ["Self"]}])["DocumentIdentifiers"]
+    assert name in [d["Name"] for d in listed]
+
+    port = tmp_path / "port.yaml"  # the aws CLI, from a file, in YAML
+    port.write_text("schemaVersion: '1.0'\nsessionType: Port\nparameters:\n  portNumber:\n    type: String\n"
+                    "    default: '80'\nproperties:\n  portNumber: '{{ portNumber }}'\n")
+    server.aws("ssm", "create-document", "--name", unique("Port"), "--document-type", "Session",
+               "--document-format", "YAML", "--content", f"file://{port}")
+
+    with pytest.raises(ClientError) as refused:
+        ssm.create_document(Name=unique("Bad"), DocumentType="Session", Content=json.dumps(
+            {**preferences, "inputs": {**preferences["inputs"], "idleSessionTimeout": "90"}}))
+    assert refused.value.response["Error"]["Code"] == "InvalidDocumentContent"
+    assert "from 1 to 60" in refused.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as updated:
+        ssm.update_document(Name=name, DocumentVersion="$LATEST", Content=json.dumps({**preferences,
+                                                                                     "sessionType": "Shell"}))
+    assert updated.value.response["Error"]["Code"] == "InvalidDocumentContent"
+    with pytest.raises(ClientError) as run:
+        ssm.send_command(DocumentName=name, Targets=[{"Key": "tag:none", "Values": ["none"]}])
+    assert run.value.response["Error"]["Code"] == "InvalidDocument"

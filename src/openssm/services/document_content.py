@@ -101,7 +101,7 @@ def _invalid(message: str) -> InvalidDocumentContent:
     return InvalidDocumentContent(message)
 
 
-def _load(text: str, document_format: str) -> Any:
+def load_body(text: str, document_format: str) -> Any:
     if document_format == "JSON":
         try:
             return json.loads(text)
@@ -168,7 +168,7 @@ def _check_default(d: ParameterDeclaration) -> None:
         raise _invalid(f"Default value of parameter \"{d.name}\" is not valid. {err}") from err  # guessed
 
 
-def _declarations(raw: Any) -> tuple[ParameterDeclaration, ...]:
+def declarations(raw: Any) -> tuple[ParameterDeclaration, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
@@ -287,20 +287,20 @@ def _check_inputs(step: _Step) -> None:
                        "parameter reference.")  # guessed
 
 
-def _references(value: Any) -> list[str]:
+def references(value: Any) -> list[str]:
     if isinstance(value, str):
         return _REFERENCE.findall(value)
     if isinstance(value, dict):
         value = list(value.values())
     if isinstance(value, list):
-        return [name for item in value for name in _references(item)]
+        return [name for item in value for name in references(item)]
     return []
 
 
 def _check_references(steps: Sequence[_Step], declared: Sequence[ParameterDeclaration]) -> None:
     names = {d.name for d in declared}
     for step in steps:
-        for name in _references([step.inputs, step.precondition]):
+        for name in references([step.inputs, step.precondition]):
             if name not in names:
                 # Quoted for AWS by a third-party list and a script comment ("Parameter \"else\" is not declared").
                 raise _invalid(f"Parameter \"{name}\" is not declared.")
@@ -325,7 +325,7 @@ def parse(text: str, document_format: str = "JSON", document_type: str = "Comman
     `document_type` is for callers' symmetry: only Command documents are checked, so other types are the
     caller's to refuse. `platform_types` overrides the platforms derived from the plugins."""
     del document_type
-    body = _load(text, document_format)
+    body = load_body(text, document_format)
     if not isinstance(body, dict) or not all(isinstance(k, str) for k in body):
         raise _invalid("The content for the document is not valid.")  # moto's and the API reference's words
     schema = _schema_version(body)
@@ -336,7 +336,7 @@ def parse(text: str, document_format: str = "JSON", document_type: str = "Comman
     description = body.get("description")
     if description is not None and not isinstance(description, str):
         raise _invalid("Invalid \"description\" in the document; it must be a string.")  # guessed
-    declared = _declarations(body.get("parameters"))
+    declared = declarations(body.get("parameters"))
     steps = _steps_1_2(body) if schema == "1.2" else _steps_2_x(body)
     for step in steps:
         _check_inputs(step)

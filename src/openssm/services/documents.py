@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Connection
 
 from openssm.errors import AwsError, ValidationError
-from openssm.services import document_content
+from openssm.services import document_content, session_document_content
 from openssm.services.document_content import DocumentContent
 from openssm.services.documents_builtin import AMAZON, BUILT_IN, PUBLISHED
 from openssm.services.parameter_model import InvalidResourceId, Scope
@@ -26,7 +26,7 @@ from openssm.store.tables.documents import document_shares, document_versions, d
 MAX_CONTENT_BYTES = 64 * 1024
 MAX_VERSIONS = 1000
 MAX_DOCUMENTS = 500
-SUPPORTED_TYPES = ("Command",)
+SUPPORTED_TYPES = ("Command", "Session")
 _RESERVED_PREFIXES = ("aws", "amazon", "amzn")
 _ARN = re.compile(r"^arn:aws:ssm:([a-z0-9-]+):(\d{12})?:document/([a-zA-Z0-9_\-.]{3,128})$")
 
@@ -165,7 +165,7 @@ def _version(header: Any, row: Any) -> DocumentVersion:
         header.name, header.account_id, header.region, row.version, row.version_name, row.display_name,
         row.document_format, row.content, row.content_hash, row.created_at, header.document_type,
         header.target_type, header.default_version, header.latest_version,
-        document_content.parse(row.content, row.document_format, header.document_type))
+        parse_content(row.content, row.document_format, header.document_type))
 
 
 def _header(conn: Connection, location: Location) -> Any:
@@ -245,6 +245,13 @@ def _check_content(content: str, document_format: str, document_type: str) -> Do
     if document_type not in SUPPORTED_TYPES:
         raise InvalidDocumentType(f"Document type {document_type} is not supported. OpenSSM supports "
                                   f"{', '.join(SUPPORTED_TYPES)} documents.")
+    return parse_content(content, document_format, document_type)
+
+
+def parse_content(content: str, document_format: str, document_type: str) -> DocumentContent:
+    """A stored or submitted document read by the rules of its type."""
+    if document_type == "Session":
+        return session_document_content.parse(content, document_format)
     return document_content.parse(content, document_format, document_type)
 
 
