@@ -36,9 +36,12 @@ def test_awss_examples_are_accepted(document: dict[str, Any]) -> None:
     assert parsed.platform_types == ("Windows", "Linux", "MacOS")
 
 
-def test_the_preferences_are_the_shell_documents_inputs() -> None:
+def test_the_preferences_are_the_documents_inputs_whatever_its_type() -> None:
     assert preferences(parse(json.dumps(SHELL)))["idleSessionTimeout"] == "20"
     assert preferences(parse(json.dumps(PORT))) == {}
+    # A Port document with its own timeouts, numbers rather than text (SageMaker's SSH session document).
+    timed = change(PORT, inputs={"idleSessionTimeout": 60, "maxSessionDuration": 720})
+    assert preferences(parse(timed)) == {"idleSessionTimeout": 60, "maxSessionDuration": 720}
 
 
 def test_yaml_is_read_too() -> None:
@@ -61,7 +64,7 @@ def change(document: dict[str, Any], **edits: Any) -> str:
     (change(SHELL, inputs={"shellProfile": {"solaris": "ls"}}), "map windows and linux"),
     (change(PORT, properties={"portNumber": "{{ other }}"}), "Parameter \"other\" is not declared."),
     (change(PORT, properties={"remote": "x"}), "Unknown property \"remote\""),
-    (change(PORT, inputs={"idleSessionTimeout": "5"}), "apply to Standard_Stream sessions"),
+    (change(PORT, inputs={"idleSessionTimeout": 90}), "from 1 to 60"),
     (change(LOG_VIEWER, properties=None), "Missing \"properties\""),
     (change(LOG_VIEWER, properties={"linux": {"command": "ls"}}), "give \"commands\""),
     (change(LOG_VIEWER, properties={"beos": {"commands": "ls"}}), "Unknown property \"beos\""),

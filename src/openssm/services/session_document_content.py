@@ -70,13 +70,13 @@ _PORT_PROPERTIES = frozenset({"portNumber", "type", "localPortNumber", "host"})
 _COMMAND_PLATFORMS = frozenset({"windows", "linux", "macos"})
 
 
-def _check_inputs(session_type: str, inputs: Any) -> None:
+def _check_inputs(inputs: Any) -> None:
+    """Any session type may carry preferences (a Port document its own idle timeout, as SageMaker's SSH
+    document does); a Standard_Stream document is where AWS keeps an account's."""
     if inputs is None:
         return
     if not isinstance(inputs, dict):
         raise InvalidDocumentContent("Invalid \"inputs\" in the document; it must be an object.")
-    if session_type != "Standard_Stream":
-        raise InvalidDocumentContent(f"\"inputs\" apply to Standard_Stream sessions, not {session_type}.")
     for name, value in inputs.items():
         check = _INPUTS.get(name)
         if check is None:
@@ -134,7 +134,7 @@ def parse(text: str, document_format: str = "JSON") -> DocumentContent:
     if description is not None and not isinstance(description, str):
         raise InvalidDocumentContent("Invalid \"description\" in the document; it must be a string.")
     declared = declarations(body.get("parameters"))
-    _check_inputs(session_type, body.get("inputs"))
+    _check_inputs(body.get("inputs"))
     _check_properties(session_type, body.get("properties"))
     names = {d.name for d in declared}
     for name in references([body.get("inputs"), body.get("properties")]):
@@ -148,5 +148,5 @@ def session_type(content: DocumentContent) -> str:
 
 
 def preferences(content: DocumentContent) -> Mapping[str, Any]:
-    """The session preferences a Standard_Stream document sets (empty for other types)."""
+    """The session preferences the document sets (its `inputs`)."""
     return dict(content.body.get("inputs") or {})
