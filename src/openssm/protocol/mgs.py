@@ -29,7 +29,7 @@ class ControlType:
     JOB_REPLY_ACK = "agent_job_reply_ack"
 
 
-def _message(kind: str, body: Mapping[str, Any], now_ms: int) -> AgentMessage:
+def control_message(kind: str, body: Mapping[str, Any], now_ms: int) -> AgentMessage:
     return AgentMessage(kind, 0, 0, uuid.uuid4(), 0, json.dumps(body, separators=(",", ":")).encode(), now_ms)
 
 
@@ -74,7 +74,7 @@ class AgentJob:
     topic: str = SEND_COMMAND_TOPIC
 
     def message(self, now_ms: int) -> AgentMessage:
-        return _message(ControlType.JOB, {"Content": self.content, "JobId": self.job_id, "Topic": self.topic,
+        return control_message(ControlType.JOB, {"Content": self.content, "JobId": self.job_id, "Topic": self.topic,
                                           "SchemaVersion": 1}, now_ms)
 
     @classmethod
@@ -102,7 +102,7 @@ class JobAck:
     status_code: str = "200"
 
     def message(self, now: dt.datetime) -> AgentMessage:
-        return _message(ControlType.JOB_ACK, {"jobId": self.job_id, "acknowledgedMessageId":
+        return control_message(ControlType.JOB_ACK, {"jobId": self.job_id, "acknowledgedMessageId":
                                               self.acknowledged_message_id, "createdDate": _stamp(now),
                                               "statusCode": self.status_code, "errorMessage": "Successful"},
                         int(now.timestamp() * 1000))
@@ -153,7 +153,7 @@ class JobReply:
 
     def message(self, now: dt.datetime, agent_version: str = "") -> AgentMessage:
         content = json.dumps(self.content(now, agent_version), separators=(",", ":"))
-        return _message(ControlType.JOB_REPLY, {"schemaVersion": 1, "jobId": self.job_id, "content": content,
+        return control_message(ControlType.JOB_REPLY, {"schemaVersion": 1, "jobId": self.job_id, "content": content,
                                                 "topic": self.topic}, int(now.timestamp() * 1000))
 
     @classmethod
@@ -174,6 +174,6 @@ class JobReply:
 
 
 def reply_ack(job_id: str, acknowledged: AgentMessage, now_ms: int) -> AgentMessage:
-    return _message(ControlType.JOB_REPLY_ACK, {"jobId": job_id, "acknowledgedMessageId":
+    return control_message(ControlType.JOB_REPLY_ACK, {"jobId": job_id, "acknowledgedMessageId":
                                                 str(acknowledged.message_id), "createdDate": "",
                                                 "statusCode": "200"}, now_ms)
