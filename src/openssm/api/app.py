@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from starlette.applications import Starlette
@@ -24,7 +24,6 @@ from openssm.api.operations import registry
 from openssm.container import Container
 from openssm.protocol.service_models import service_model
 from openssm.services import commands, output_export
-from openssm.store.object_store import ObjectStore
 
 _API_THREADS = 32
 log = logging.getLogger(__name__)
@@ -97,32 +96,29 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _expire_commands(container: Container, every: float = 1.0) -> None:
-    """Invocations past their command's deadlines time out, node online or not (commands.expire)."""
+async def _periodically(work: Callable[[], object], every: float, what: str) -> None:
+    """Run `work` on a worker thread every `every` seconds for the server's life; a failure is logged and the
+    next round tried."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await run_in_threadpool(work)
+        except Exception:
+            log.exception("%s failed", what)
+
+
+def _command_expiry(container: Container) -> Callable[[], None]:
+    """Invocations past their command's deadlines time out, node online or not (commands.expire); each
+    round reads only the deadlines passed since the last one that succeeded."""
     since: dt.datetime | None = None
 
-    def sweep() -> dt.datetime:
+    def sweep() -> None:
+        nonlocal since
         now = container.clock.now()
         with container.db.begin() as conn:
             commands.expire(conn, now, since)
-        return now
-
-    while True:
-        await asyncio.sleep(every)
-        try:
-            since = await run_in_threadpool(sweep)
-        except Exception:
-            log.exception("expiring commands failed")
-
-
-async def _export_outputs(container: Container, store: ObjectStore, every: float = 1.0) -> None:
-    """Write finished invocations' output to their commands' S3 buckets (output_export)."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await run_in_threadpool(output_export.export_owed, container.db, store)
-        except Exception:
-            log.exception("exporting command output failed")
+        since = now
+    return sweep
 
 
 def create_app(container: Container) -> ASGIApp:
@@ -142,9 +138,13 @@ def create_app(container: Container) -> ASGIApp:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        sweepers = [asyncio.create_task(_expire_commands(container)), asyncio.create_task(mgs.watch_store(container))]
-        if container.output_store is not None:
-            sweepers.append(asyncio.create_task(_export_outputs(container, container.output_store)))
+        sweepers = [asyncio.create_task(_periodically(_command_expiry(container), 1.0, "expiring commands")),
+                    asyncio.create_task(_periodically(mgs.StoreWatcher(container).look, mgs.POLL_SECONDS,
+                                                      "looking for control channels' work"))]
+        store = container.output_store
+        if store is not None:  # finished invocations' output to their commands' S3 buckets (output_export)
+            sweepers.append(asyncio.create_task(_periodically(lambda: output_export.export_owed(container.db, store),
+                                                              1.0, "exporting command output")))
         yield
         for sweeper in sweepers:
             sweeper.cancel()

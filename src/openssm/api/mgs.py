@@ -102,7 +102,7 @@ class ControlChannel:
         self._instance_id = instance_id
         self._sent: set[str] = set()
         self._unacked: set[str] = set()  # jobs sent on this connection that the node has not acknowledged
-        self._counted = False  # as a heartbeat, on opening; then watch_store counts every channel at once
+        self._counted = False  # as a heartbeat, on opening; then StoreWatcher counts every channel at once
 
     async def run(self) -> None:
         hub = self._container.command_hub
@@ -135,7 +135,7 @@ class ControlChannel:
 
     async def _deliver(self, box: Mailbox) -> None:
         """Send what the node is owed: jobs handed over by SendCommand at once, and what the store says on
-        connecting and whenever asked to look (watch_store asks for work started by another process)."""
+        connecting and whenever asked to look (StoreWatcher asks for work started by another process)."""
         look = True
         while True:
             jobs, asked = box.take()
@@ -186,34 +186,29 @@ class ControlChannel:
             self._container.command_hub.notify(instance_id)
 
 
-async def watch_store(container: Container) -> None:
-    """One look at the store for all the control channels this process holds, every POLL_SECONDS: work
-    started by another process (workers, replicas) reaches its channels without a wake-up here. Each channel
-    used to look for itself: with 10,000 channels, 5,000 reads a second, more than the server could do. An
-    open channel counts as a heartbeat; all of them are counted in one statement every SEEN_EVERY."""
-    hub = container.command_hub
-    counted_at: dt.datetime | None = None
+class StoreWatcher:
+    """One look at the store for all the control channels this process holds, every POLL_SECONDS (the
+    server runs `look` periodically): work started by another process (workers, replicas) reaches its
+    channels without a wake-up here. Each channel used to look for itself: with 10,000 channels, 5,000 reads
+    a second, more than the server could do. An open channel counts as a heartbeat; all of them are counted
+    in one statement every SEEN_EVERY."""
 
-    def look() -> dict[str, set[str]]:
-        nonlocal counted_at
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._counted_at: dt.datetime | None = None
+
+    def look(self) -> None:
+        container, hub = self._container, self._container.command_hub
         now, held = container.clock.now(), hub.held()
         if not held:
-            return {}
-        if counted_at is None or now - counted_at >= SEEN_EVERY:
+            return
+        if self._counted_at is None or now - self._counted_at >= SEEN_EVERY:
             with container.db.begin() as conn:
                 instances.mark_all_seen(conn, held, now)
-            counted_at = now
+            self._counted_at = now
         with container.db.read() as conn:
-            return command_delivery.open_work_by_node(conn)
-
-    while True:
-        await asyncio.sleep(POLL_SECONDS)
-        try:
-            work = await run_in_threadpool(look)
-        except Exception:
-            log.exception("looking for control channels' work failed")
-            continue
-        for instance_id in hub.unsent(work):
+            work = command_delivery.open_work_by_node(conn)
+        for instance_id in hub.unsent(work):  # notify is safe from this worker thread
             hub.notify(instance_id)
 
 

@@ -1,7 +1,7 @@
 """In-process delivery: a control channel waits on its node's mailbox; SendCommand (on a worker thread) either
 hands it the job itself (a node whose job it has just started, so the channel need not read the store) or
 asks it to look (anything else). Across worker processes and replicas one watcher per process reads the
-store's open work for all its channels (api/mgs.py watch_store) and asks those with something unsent to
+store's open work for all its channels (api/mgs.py StoreWatcher) and asks those with something unsent to
 look, so a wake-up lost to another process costs at most a poll interval (NATS replaces the poll in
 scale-out, DESIGN §1)."""
 

@@ -46,7 +46,7 @@ def open_work_by_node(conn: Connection) -> dict[str, set[str]]:
         .join(invocations, invocations.c.command_id == commands.c.command_id)
         .where(commands.c.command_id.in_(open_commands)).group_by(commands.c.command_id,
                                                                   commands.c.max_concurrency))}
-    running = Counter(r.command_id for r in rows if r.status in ("InProgress", "Delayed"))
+    running = Counter(r.command_id for r in rows if r.status in _HOLDING_A_SLOT)
     room = {command_id: max(limit - running[command_id], 1) for command_id, limit in limits.items()}
     work: dict[str, set[str]] = {}
     for r in rows:
@@ -59,6 +59,7 @@ def open_work_by_node(conn: Connection) -> dict[str, set[str]]:
 
 
 _OPEN = ["Pending", "InProgress", "Delayed", "Cancelling"]
+_HOLDING_A_SLOT = ("InProgress", "Delayed")  # sent to the node: counted against MaxConcurrency
 
 
 def _work_id(command_id: str, instance_id: str, status: str) -> str:
@@ -69,13 +70,13 @@ def _work_id(command_id: str, instance_id: str, status: str) -> str:
 def jobs_owed(conn: Connection, instance_id: str, now: dt.datetime) -> list[AgentJob]:
     """The jobs the node is owed: those delivered but not finally answered (sent again after a reconnect),
     and those pending that the command's rate controls let start now, which become InProgress (a write)."""
-    rows = _open_rows(conn, instance_id, ["Pending", "InProgress", "Delayed"])
+    rows = _open_rows(conn, instance_id, ["Pending", *_HOLDING_A_SLOT])
     delayed = [r.command_id for r in rows if r.status == "Delayed"]
     if delayed:  # sent again now: the node is back
         conn.execute(sa.update(invocations).where(invocations.c.instance_id == instance_id,
                                                   invocations.c.command_id.in_(delayed))
                      .values(status="InProgress", status_details="InProgress", delivered_at=now))
-    return _jobs([r for r in rows if r.status in ("InProgress", "Delayed") or _may_start(conn, r, instance_id, now)],
+    return _jobs([r for r in rows if r.status in _HOLDING_A_SLOT or _may_start(conn, r, instance_id, now)],
                  instance_id)
 
 
@@ -115,7 +116,7 @@ def _may_start(conn: Connection, command: sa.Row[tuple[object, ...]], instance_i
                  .with_for_update())
     counts = status_counts(conn, command.command_id)
     targets = sum(counts.values())
-    in_progress = sum(n for (status, _), n in counts.items() if status in ("InProgress", "Delayed"))
+    in_progress = sum(n for (status, _), n in counts.items() if status in _HOLDING_A_SLOT)
     errors = sum(n for (status, details), n in counts.items() if command_status.is_error(status, details))
     if rate_control.stopped(errors, rate_control.error_threshold(command.max_errors, targets)):
         conn.execute(sa.update(invocations).where(invocations.c.command_id == command.command_id,

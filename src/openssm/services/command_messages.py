@@ -62,8 +62,8 @@ def messages_for(conn: Connection, instance_id: str, now: dt.datetime, visibilit
     cancelling = [r.command_id for r in conn.execute(sa.select(invocations.c.command_id).where(
         invocations.c.instance_id == instance_id, invocations.c.status == "Cancelling",
         sa.or_(invocations.c.delivered_at.is_(None), invocations.c.delivered_at <= now - visibility)))]
-    cancels = [j for j in command_delivery.cancellations_owed(conn, instance_id)
-               if message_ids.command_id_of(json.loads(j.content)["CancelMessageId"]) in cancelling]
+    resend = {message_ids.cancel_message_id(command_id, instance_id) for command_id in cancelling}
+    cancels = [j for j in command_delivery.cancellations_owed(conn, instance_id) if j.job_id in resend]
     if stale or cancelling:
         conn.execute(sa.update(invocations).where(invocations.c.instance_id == instance_id,
                                                   invocations.c.command_id.in_(stale + cancelling))

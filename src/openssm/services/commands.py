@@ -141,13 +141,14 @@ def send(conn: Connection, account_id: str, region: str, requested_by: str, spec
 
 
 def send_starting(conn: Connection, account_id: str, region: str, requested_by: str, spec: NewCommand,
-                  now: dt.datetime, connected: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
+                  now: dt.datetime, connected: frozenset[str] = frozenset()) -> tuple[str, list[str], str]:
     """Store the command. Invocations for `connected` nodes (whose control channel this process holds) start
     at once, up to MaxConcurrency, in the same statement: a thousand separate starts cost seconds. Answers
-    the command's id and the nodes started, whose channels can be handed the job (agent_job)."""
+    the command's id, the nodes started, and the job's payload their channels can be handed (agent_job)."""
     command_id = str(uuid.uuid4())
     deliver_by = now + dt.timedelta(seconds=spec.timeout_seconds)
-    budget = command_payload.execution_budget(command_payload.parse(job_payload(command_id, spec)))
+    payload = job_payload(command_id, spec)
+    budget = command_payload.execution_budget(command_payload.parse(payload))
     conn.execute(sa.insert(commands).values(
         command_id=command_id, account_id=account_id, region=region, document_name=spec.document.name,
         document_version=spec.document.version, document_content=json.dumps(spec.document.content),
@@ -171,7 +172,7 @@ def send_starting(conn: Connection, account_id: str, region: str, requested_by: 
         conn.execute(sa.update(invocations).where(invocations.c.command_id == command_id,
                                                   invocations.c.instance_id.in_(now_running))
                      .values(status="InProgress", status_details="InProgress", delivered_at=now))
-    return command_id, now_running
+    return command_id, now_running, payload
 
 
 def job_payload(command_id: str, spec: NewCommand) -> str:

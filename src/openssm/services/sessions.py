@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from openssm.errors import AwsError
+from openssm.services.instance_filters import InvalidFilterKey
 from openssm.store.tables.sessions import sessions
 
 ACTIVE = ("Connecting", "Connected", "Disconnected", "Terminating")
@@ -32,10 +33,6 @@ _HISTORY_DAYS = 30  # AWS keeps a terminated session listed for 30 days
 
 class DoesNotExist(AwsError):
     code = "DoesNotExistException"
-
-
-class InvalidFilterKey(AwsError):
-    code = "InvalidFilterKey"
 
 
 @dataclass(frozen=True)

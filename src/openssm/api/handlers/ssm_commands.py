@@ -162,12 +162,11 @@ def send_command(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.db.begin() as conn:
         hub = ctx.container.command_hub
         connected = frozenset(i.instance_id for i in targets if hub.connected(i.instance_id))
-        command_id, started = commands.send_starting(conn, ctx.account_id, ctx.region, ctx.caller.arn, spec,
+        command_id, started, payload = commands.send_starting(conn, ctx.account_id, ctx.region, ctx.caller.arn, spec,
                                                      ctx.now, connected)
         command = commands.get_command(conn, ctx.account_id, ctx.region, command_id)
     # The nodes started here are handed the job itself; the others' channels (in another process, or
     # waiting on MaxConcurrency) find it in the store.
-    payload = commands.job_payload(command_id, spec)
     for instance_id in started:
         ctx.container.command_hub.offer(instance_id, command_delivery.agent_job(command_id, instance_id, payload))
     for instance in targets:

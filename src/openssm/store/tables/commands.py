@@ -60,7 +60,7 @@ invocations = Table(
     # Every open control channel asks "what is open for me?" every couple of seconds.
     Index("ix_ssm_command_invocations_instance_status", "instance_id", "status"),
     Index("ix_ssm_command_invocations_export_state", "export_state"),
-    # Each server process reads every node's open work every couple of seconds (api/mgs.py watch_store).
+    # Each server process reads every node's open work every couple of seconds (api/mgs.py StoreWatcher).
     Index("ix_ssm_command_invocations_status", "status"),
 )
 
