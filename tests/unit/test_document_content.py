@@ -21,8 +21,8 @@ from openssm.services.document_content import (
 from openssm.services.documents_builtin import BUILT_IN
 
 _TIMEOUT = "([1-9][0-9]{0,4})|(1[0-6][0-9]{4})|(17[0-1][0-9]{3})|(172[0-7][0-9]{2})|(172800)"
-AWS_RUN_SHELL_SCRIPT = BUILT_IN["AWS-RunShellScript"][0]
-AWS_RUN_POWERSHELL_SCRIPT = BUILT_IN["AWS-RunPowerShellScript"][0]
+AWS_RUN_SHELL_SCRIPT = BUILT_IN["AWS-RunShellScript"].content
+AWS_RUN_POWERSHELL_SCRIPT = BUILT_IN["AWS-RunPowerShellScript"].content
 
 
 def document(*steps: Any, schema: str = "2.2", **extra: Any) -> dict[str, Any]:

@@ -80,3 +80,12 @@ def test_bad_documents_are_refused_with_what_is_wrong(text: str, message: str) -
 def test_only_schema_1_0_is_a_session_schema() -> None:
     with pytest.raises(InvalidDocumentSchemaVersion):
         parse(change(SHELL, schemaVersion="2.2"))
+
+
+def test_preferences_may_take_their_values_from_the_documents_parameters() -> None:
+    inputs = {**SHELL["inputs"], "s3EncryptionEnabled": "{{ s3EncryptionEnabled }}", "idleSessionTimeout": "{{idle}}"}
+    declared = {"s3EncryptionEnabled": {"type": "Boolean", "default": False}, "idle": {"type": "String", "default": "5"}}
+    parsed = parse(change(SHELL, inputs=inputs, parameters=declared))
+    assert preferences(parsed)["idleSessionTimeout"] == "{{idle}}"
+    with pytest.raises(InvalidDocumentContent):
+        parse(change(SHELL, inputs={**SHELL["inputs"], "s3EncryptionEnabled": "{{ not closed"}))

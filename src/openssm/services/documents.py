@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Connection
 from openssm.errors import AwsError, ValidationError
 from openssm.services import document_content, session_document_content
 from openssm.services.document_content import DocumentContent
-from openssm.services.documents_builtin import AMAZON, BUILT_IN, PUBLISHED
+from openssm.services.documents_builtin import AMAZON, BUILT_IN
 from openssm.services.parameter_model import InvalidResourceId, Scope
 from openssm.services.resource_tags import ResourceTagStore
 from openssm.store.tables.documents import document_shares, document_versions, documents
@@ -154,10 +154,12 @@ def document_key(account_id: str, region: str, name: str,
 
 
 def built_in(name: str, region: str) -> DocumentVersion:
-    content, platforms = BUILT_IN[name]
-    parsed = document_content.parse(content, "JSON", "Command", platform_types=platforms)
-    return DocumentVersion(name, AMAZON, region, 1, None, "", "JSON", content, document_content.sha256(content),
-                           PUBLISHED, "Command", "", 1, 1, parsed)
+    """One of Amazon's documents (a Command or Session document), read by the rules of its type."""
+    spec = BUILT_IN[name]
+    parsed = replace(parse_content(spec.content, "JSON", spec.document_type), platform_types=spec.platform_types)
+    return DocumentVersion(name, AMAZON, region, 1, None, "", "JSON", spec.content,
+                           document_content.sha256(spec.content), spec.created_at, spec.document_type, "", 1, 1,
+                           parsed)
 
 
 def _version(header: Any, row: Any) -> DocumentVersion:

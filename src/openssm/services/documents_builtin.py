@@ -1,12 +1,15 @@
 """The documents Amazon owns that OpenSSM ships, with AWS's content: Run Command's AWS-RunShellScript and
-AWS-RunPowerShellScript, schema 1.2 documents as AWS publishes them (the session documents come with Session
-Manager)."""
+AWS-RunPowerShellScript, schema 1.2 documents as AWS publishes them, and Session Manager's Session documents
+(documents_builtin_sessions)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
+
+from openssm.services.documents_builtin_sessions import SESSION_DOCUMENTS, SESSION_PLATFORMS
 
 AMAZON = "Amazon"
 # When AWS published them; what DescribeDocument's CreatedDate says.
@@ -40,13 +43,24 @@ def _timeout_text(verb: str) -> str:
             "Default is 3600 (1 hour). Maximum is 172800 (48 hours).")
 
 
-# name -> (content, platform types as AWS lists them)
-BUILT_IN: dict[str, tuple[str, tuple[str, ...]]] = {
-    "AWS-RunShellScript": (_run_script(
+@dataclass(frozen=True)
+class BuiltInDocument:
+    """One of Amazon's documents: its text, what DescribeDocument says of it, and when AWS published it."""
+
+    content: str
+    platform_types: tuple[str, ...]  # as AWS lists them
+    document_type: str = "Command"
+    created_at: dt.datetime = PUBLISHED
+
+
+BUILT_IN: dict[str, BuiltInDocument] = {
+    "AWS-RunShellScript": BuiltInDocument(_run_script(
         "aws:runShellScript", "Run a shell script or specify the commands to run.",
         "(Required) Specify a shell script or a command to run.", _timeout_text("complete")), ("Linux", "MacOS")),
-    "AWS-RunPowerShellScript": (_run_script(
+    "AWS-RunPowerShellScript": BuiltInDocument(_run_script(
         "aws:runPowerShellScript", "Run a PowerShell script or specify the paths to scripts to run.",
         "(Required) Specify the commands to run or the paths to existing scripts on the instance.",
         _timeout_text("be completed")), ("Windows", "Linux")),
+    **{name: BuiltInDocument(content, SESSION_PLATFORMS, "Session", published)
+       for name, (content, published) in SESSION_DOCUMENTS.items()},
 }

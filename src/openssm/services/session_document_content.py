@@ -10,6 +10,7 @@ property", "is not declared") and say which element is wrong.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from openssm.services.document_content import (
     references,
 )
 
+_REFERENCE = re.compile(r"\{\{\s*[A-Za-z0-9_.-]+\s*\}\}")
 SESSION_TYPES = ("Standard_Stream", "Port", "InteractiveCommands", "NonInteractiveCommands")
 PLATFORMS = ("Windows", "Linux", "MacOS")  # what DescribeDocument lists for AWS's own Session documents
 _TOP_LEVEL = frozenset({"schemaVersion", "description", "sessionType", "inputs", "parameters", "properties"})
@@ -34,15 +36,20 @@ def _text(name: str, value: Any) -> None:
         raise InvalidDocumentContent(f"Invalid value for input \"{name}\"; it must be a string.")
 
 
+def _parameter_reference(value: Any) -> bool:
+    """`{{ name }}`: a value the session's parameters give (AWS's parameterised preferences example)."""
+    return isinstance(value, str) and _REFERENCE.fullmatch(value.strip()) is not None
+
+
 def _flag(name: str, value: Any) -> None:
     # YAML and hand-written JSON both give "true"/"false" strings often; AWS's examples use booleans.
-    if not isinstance(value, bool) and value not in ("true", "false"):
+    if not isinstance(value, bool) and value not in ("true", "false") and not _parameter_reference(value):
         raise InvalidDocumentContent(f"Invalid value for input \"{name}\"; it must be true or false.")
 
 
 def _minutes(bounds: tuple[int, int], allow_empty: bool) -> Callable[[str, Any], None]:
     def check(name: str, value: Any) -> None:
-        if allow_empty and value in ("", None):
+        if (allow_empty and value in ("", None)) or _parameter_reference(value):
             return
         text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
         if not text.isdigit() or not bounds[0] <= int(text) <= bounds[1]:
@@ -62,7 +69,8 @@ _INPUTS: dict[str, Callable[[str, Any], None]] = {
     "s3BucketName": _text, "s3KeyPrefix": _text, "s3EncryptionEnabled": _flag,
     "cloudWatchLogGroupName": _text, "cloudWatchEncryptionEnabled": _flag, "cloudWatchStreamingEnabled": _flag,
     "kmsKeyId": _text, "runAsEnabled": _flag, "runAsDefaultUser": _text,
-    "idleSessionTimeout": _minutes(IDLE_TIMEOUT_MINUTES, allow_empty=False),
+    # AWS's own preferences template leaves it empty: the default (20 minutes) applies.
+    "idleSessionTimeout": _minutes(IDLE_TIMEOUT_MINUTES, allow_empty=True),
     "maxSessionDuration": _minutes(MAX_DURATION_MINUTES, allow_empty=True),
     "shellProfile": _shell_profile,
 }
