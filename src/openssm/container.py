@@ -6,6 +6,7 @@ Handlers reach services through `ctx.container`; nothing else constructs them.
 from __future__ import annotations
 
 from openssm.bus.local import LocalHub
+from openssm.bus.session_relay import RelayRegistry
 from openssm.clock import Clock, SystemClock
 from openssm.config import ServerConfig
 from openssm.iam.authorizer import PolicyAuthorizer
@@ -43,6 +44,7 @@ class Container:
                                                                   "Document": documents.DocumentTagTarget()})
         self.output_store: ObjectStore | None = S3ObjectStore(config.s3) if config.s3 else None
         self.command_hub = LocalHub()
+        self.session_relays = RelayRegistry()
         self.command_replies = ReplyWriter(db, self.clock)
         self.audit = AuditTrail(db, chain_key=box.derive_key(CHAIN_KEY_LABEL), default_account=config.default_account,
                                 default_region=config.default_region, render=trail_parameters)

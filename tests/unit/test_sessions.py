@@ -27,7 +27,9 @@ def conn() -> Iterator[Connection]:
 
 def start(conn: Connection, owner: str = ALICE, target: str = NODE,
           at: dt.datetime = NOW) -> tuple[sessions.Session, str]:
-    return sessions.start(conn, ACCOUNT, REGION, owner, target, "SSM-SessionManagerRunShell", {}, "", 20, at)
+    plan = sessions.SessionPlan("SSM-SessionManagerRunShell", {"sessionType": "Standard_Stream"}, "Standard_Stream",
+                                {}, max_duration_minutes=20)
+    return sessions.start(conn, ACCOUNT, REGION, owner, target, plan, "", at)
 
 
 @pytest.mark.parametrize(("owner", "prefix"), [
@@ -89,3 +91,22 @@ def test_describe_lists_active_or_recent_history_with_awss_filters(conn: Connect
         ids("Active", ("InvokedAfter", "yesterday"))
     with pytest.raises(DoesNotExist):
         sessions.get(conn, "999999999999", REGION, first.session_id)  # another account's session
+
+
+def test_a_node_is_sent_only_its_sessions_still_waiting_for_it(conn: Connection) -> None:
+    waiting, _ = start(conn)
+    joined, _ = start(conn)
+    sessions.set_status(conn, joined.session_id, "Connected", NOW)
+    start(conn, target="mi-0000000000000000b")
+    stale, _ = start(conn, at=NOW - sessions.CONNECT_WINDOW - dt.timedelta(seconds=1))
+    assert [s.session_id for s in sessions.awaiting(conn, NODE, NOW)] == [waiting.session_id]
+    by_node = sessions.awaiting_by_node(conn, NOW)
+    assert by_node[NODE] == {waiting.session_id} and len(by_node["mi-0000000000000000b"]) == 1
+    assert stale.session_id not in by_node[NODE]
+
+
+def test_a_session_keeps_the_document_it_was_started_with(conn: Connection) -> None:
+    session, _ = start(conn)
+    found = sessions.locate(conn, session.session_id)
+    assert found is not None and found.document_content == {"sessionType": "Standard_Stream"}
+    assert found.session_type == "Standard_Stream" and sessions.locate(conn, "nobody-0123456789abcdef0") is None

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openssm.api import command_output, instance_identity, mgs
+from openssm.api import command_output, data_channel, instance_identity, mgs
 from openssm.api.auth import Authenticator, IncomingRequest
 from openssm.api.dispatch import handle_call
 from openssm.api.headers import header_map
@@ -134,6 +134,7 @@ def create_app(container: Container) -> ASGIApp:
         Route("/healthz", health, methods=["GET"]),
         Route(instance_identity.PATH, instance_identity.credentials_endpoint(container), methods=["POST"]),
         *mgs.routes(container, authenticator),
+        *data_channel.routes(container, authenticator, mgs.channel_tokens(container)),
         *command_output.routes(container, authenticator),
     ]
     @contextlib.asynccontextmanager

@@ -30,6 +30,7 @@ class RequestContext:
     # What a handler resolves while its resources are authorized, kept for the handler itself (SendCommand's
     # targets: ten thousand nodes and their tags are read once, not twice).
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    host: str = ""  # the Host the client reached the server by (StartSession's StreamUrl points back to it)
 
     @property
     def account_id(self) -> AccountId:

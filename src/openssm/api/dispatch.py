@@ -112,6 +112,7 @@ def handle_call(container: Container, authenticator: Authenticator, req: Incomin
             region=Region(call.region or container.config.default_region),
             caller=call.caller or _anonymous(container), source_ip=source_ip,
             user_agent=req.headers.get("user-agent", ""), secure_transport=secure, now=now, container=container,
+            host=req.headers.get("host", ""),
         )
         if op.authorized and call.caller is not None:
             _authorize(ctx, op, call.params)

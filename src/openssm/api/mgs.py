@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import json
 import logging
 
 from starlette.concurrency import run_in_threadpool
@@ -23,13 +24,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openssm.api.auth import Authenticator, IncomingRequest
 from openssm.api.headers import header_map
-from openssm.bus.local import Mailbox
+from openssm.bus.local import Deliverable, Mailbox
 from openssm.container import Container
 from openssm.errors import AwsError
-from openssm.protocol import mgs
+from openssm.protocol import mgs, session_tasks
 from openssm.protocol.agent_message import AgentMessage, AgentMessageError
 from openssm.protocol.message_ids import cancel_message_id, command_id_of, run_command_message_id
-from openssm.services import command_delivery, commands, instances
+from openssm.services import command_delivery, commands, instances, sessions
 
 log = logging.getLogger(__name__)
 TOKEN_LIFETIME = dt.timedelta(hours=1)
@@ -43,6 +44,7 @@ class ChannelTokens:
         self._key = key
 
     def issue(self, instance_id: str, now: dt.datetime) -> str:
+        """A token for `instance_id`: a node's id, or any other subject (a session's data channel)."""
         expiry = str(int((now + TOKEN_LIFETIME).timestamp()))
         body = f"{instance_id}|{expiry}"
         mac = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
@@ -58,23 +60,39 @@ class ChannelTokens:
             return False
 
 
+def channel_tokens(container: Container) -> ChannelTokens:
+    return ChannelTokens(container.box.derive_key(TOKEN_KEY_LABEL))
+
+
+def json_error(message: str, status: int) -> Response:
+    return Response(json.dumps({"message": message}), status_code=status, media_type="application/json")
+
+
+async def signing_node(container: Container, authenticator: Authenticator, request: Request) -> str | Response:
+    """The managed node whose credentials signed `request` (SigV4, service ssmmessages), or the error answer."""
+    incoming = IncomingRequest(request.method, request.url.path, request.url.query,
+                               header_map(request.scope["headers"]), await request.body())
+    try:
+        info = authenticator.signature_scope(incoming)
+        authed = await run_in_threadpool(authenticator.authenticate, incoming, info, "json",
+                                         container.clock.now(), "ssmmessages")
+    except AwsError as err:
+        return json_error(err.message, err.status)
+    return authed.caller.instance_id or json_error("Forbidden", 403)
+
+
 def routes(container: Container, authenticator: Authenticator) -> list[Route | WebSocketRoute]:
-    tokens = ChannelTokens(container.box.derive_key(TOKEN_KEY_LABEL))
+    tokens = channel_tokens(container)
 
     async def create_control_channel(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]
-        incoming = IncomingRequest(request.method, request.url.path, request.url.query,
-                                   header_map(request.scope["headers"]), await request.body())
-        now = container.clock.now()
-        try:
-            info = authenticator.signature_scope(incoming)
-            authed = await run_in_threadpool(authenticator.authenticate, incoming, info, "json", now, "ssmmessages")
-        except AwsError as err:
-            return Response(f'{{"message":"{err.message}"}}', status_code=err.status, media_type="application/json")
-        if authed.caller.instance_id != instance_id:
-            return Response('{"message":"Forbidden"}', status_code=403, media_type="application/json")
-        return Response(mgs.create_channel_response(tokens.issue(instance_id, now)), status_code=201,
-                        media_type="application/xml")
+        node = await signing_node(container, authenticator, request)
+        if isinstance(node, Response):
+            return node
+        if node != instance_id:
+            return json_error("Forbidden", 403)
+        return Response(mgs.create_channel_response(tokens.issue(instance_id, container.clock.now())),
+                        status_code=201, media_type="application/xml")
 
     async def control_channel(websocket: WebSocket) -> None:
         instance_id = websocket.path_params["instance_id"]
@@ -150,25 +168,32 @@ class ControlChannel:
             await box.event.wait()
             look = False
 
-    def _owed(self) -> list[mgs.AgentJob]:
+    def _owed(self) -> list[Deliverable]:
         """What to send now. Reads answer the common cases (nothing new; jobs already started for this node);
         the write lock is taken only to start a pending job, or to count the opening as a heartbeat."""
         node, now = self._instance_id, self._container.clock.now()
-        if self._counted:
-            with self._container.db.read() as conn:
+        with self._container.db.read() as conn:
+            tasks: list[Deliverable] = [session_task(s) for s in sessions.awaiting(conn, node, now)
+                                        if s.session_id not in self._sent]
+            if self._counted:
                 work = command_delivery.open_work(conn, node)
                 new = {job: status for job, status in work.items() if job not in self._sent}
                 if not new:
-                    return []
+                    return tasks
                 if "Pending" not in new.values():
-                    return command_delivery.started_jobs(conn, node) + command_delivery.cancellations_owed(conn, node)
+                    return [*tasks, *command_delivery.started_jobs(conn, node),
+                            *command_delivery.cancellations_owed(conn, node)]
         with self._container.db.begin() as conn:
             if not self._counted:
                 instances.mark_all_seen(conn, [node], now)
                 self._counted = True
-            return command_delivery.jobs_owed(conn, node, now) + command_delivery.cancellations_owed(conn, node)
+            return [*tasks, *command_delivery.jobs_owed(conn, node, now),
+                    *command_delivery.cancellations_owed(conn, node)]
 
     async def _handle(self, message: AgentMessage) -> None:
+        if message.message_type == session_tasks.TASK_COMPLETE:
+            await self._session_ended(session_tasks.TaskComplete.decode(message))
+            return
         if message.message_type == mgs.ControlType.JOB_ACK:
             self._unacked.discard(mgs.JobAck.decode(message).job_id)
             return
@@ -184,6 +209,30 @@ class ControlChannel:
             self._sent.discard(cancel_message_id(command_id, self._instance_id))
         for instance_id in wake:  # a finished invocation may free a MaxConcurrency slot
             self._container.command_hub.notify(instance_id)
+
+
+    async def _session_ended(self, complete: session_tasks.TaskComplete) -> None:
+        """The node ended a session (its shell exited, a timeout, a failure): recorded, and the relay closes
+        the client's end."""
+        status = "Failed" if complete.final_status in ("Failed", "TimedOut") else "Terminated"
+
+        def record() -> bool:
+            with self._container.db.begin() as conn:
+                session = sessions.locate(conn, complete.task_id)
+                if session is None or session.target != self._instance_id:
+                    return False  # a node ends only its own sessions
+                sessions.set_status(conn, complete.task_id, status, self._container.clock.now(),
+                                    complete.output[:1024])
+                return True
+        if await run_in_threadpool(record):
+            self._container.session_relays.end(complete.task_id, "", _now_ms())
+
+
+def session_task(session: sessions.Session) -> session_tasks.SessionTask:
+    """The interactive_shell task that starts `session` on its node."""
+    return session_tasks.SessionTask(session.session_id, session.document_name, session.document_content,
+                                     {k: list(v) for k, v in session.parameters.items()}, session.run_as_user,
+                                     session.owner)
 
 
 class StoreWatcher:
@@ -208,6 +257,8 @@ class StoreWatcher:
             self._counted_at = now
         with container.db.read() as conn:
             work = command_delivery.open_work_by_node(conn)
+            for node, waiting in sessions.awaiting_by_node(conn, now).items():
+                work.setdefault(node, set()).update(waiting)
         for instance_id in hub.unsent(work):  # notify is safe from this worker thread
             hub.notify(instance_id)
 

@@ -11,8 +11,22 @@ import asyncio
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from openssm.protocol.mgs import AgentJob
+from openssm.protocol.agent_message import AgentMessage
+
+
+class Deliverable(Protocol):
+    """What a control channel sends a node: a Run Command job (mgs.AgentJob) or a session task
+    (session_tasks.SessionTask), each sent once per connection by its id."""
+
+    @property
+    def job_id(self) -> str: ...
+
+    @property
+    def topic(self) -> str: ...
+
+    def message(self, now_ms: int) -> AgentMessage: ...
 
 
 @dataclass
@@ -21,11 +35,11 @@ class Mailbox:
 
     loop: asyncio.AbstractEventLoop
     event: asyncio.Event = field(default_factory=asyncio.Event)
-    jobs: list[AgentJob] = field(default_factory=list)
+    jobs: list[Deliverable] = field(default_factory=list)
     look: bool = False  # something happened that only the store can tell
     sent: set[str] = field(default_factory=set)  # job ids the channel has sent on this connection
 
-    def take(self) -> tuple[list[AgentJob], bool]:
+    def take(self) -> tuple[list[Deliverable], bool]:
         """The jobs handed over and whether to look at the store; clears both (on the channel's loop)."""
         jobs, look = self.jobs, self.look
         self.jobs, self.look = [], False
@@ -49,7 +63,7 @@ class LocalHub:
             if self._boxes.get(instance_id) is box:
                 del self._boxes[instance_id]
 
-    def _post(self, instance_id: str, job: AgentJob | None) -> None:
+    def _post(self, instance_id: str, job: Deliverable | None) -> None:
         with self._lock:
             box = self._boxes.get(instance_id)
         if box is None:
@@ -68,7 +82,7 @@ class LocalHub:
         """Have the node's channel look at the store, if this process holds it; safe from any thread."""
         self._post(instance_id, None)
 
-    def offer(self, instance_id: str, job: AgentJob) -> None:
+    def offer(self, instance_id: str, job: Deliverable) -> None:
         """Hand a started job to the node's channel, if this process holds it; safe from any thread."""
         self._post(instance_id, job)
 

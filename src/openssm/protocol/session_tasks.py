@@ -40,6 +40,10 @@ class SessionTask:
     def task_id(self) -> str:
         return self.session_id  # AWS's agent keys a session's documents and state by the session id
 
+    @property
+    def job_id(self) -> str:
+        return self.session_id  # what a control channel sends once per connection
+
     def message(self, now_ms: int) -> AgentMessage:
         content = {"DocumentName": self.document_name, "DocumentContent": dict(self.document_content),
                    "SessionId": self.session_id, "Parameters": dict(self.parameters),

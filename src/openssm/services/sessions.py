@@ -15,7 +15,8 @@ import json
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -29,6 +30,8 @@ HISTORY = ("Terminated", "Failed")
 FILTER_KEYS = ("InvokedAfter", "InvokedBefore", "Target", "Owner", "Status", "SessionId")
 _NAME = re.compile(r"[^A-Za-z0-9._-]")
 _HISTORY_DAYS = 30  # AWS keeps a terminated session listed for 30 days
+# A node is sent a session's task while the session waits for it; one that never answers stops being asked.
+CONNECT_WINDOW = dt.timedelta(minutes=2)
 
 
 class DoesNotExist(AwsError):
@@ -48,6 +51,23 @@ class Session:
     details: str
     max_duration_minutes: int | None
     parameters: Mapping[str, Sequence[str]]
+    session_type: str = ""
+    run_as_user: str = ""
+    document_content: Mapping[str, Any] = field(default_factory=dict)  # the Session document, as started
+    account_id: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """What StartSession settled before the session exists: the document and how the node runs it."""
+
+    document_name: str
+    document_content: Mapping[str, Any]
+    session_type: str
+    parameters: Mapping[str, Sequence[str]]
+    run_as_user: str = ""
+    max_duration_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,16 +88,17 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start(conn: Connection, account_id: str, region: str, owner: str, target: str, document_name: str,
-          parameters: Mapping[str, Sequence[str]], reason: str, max_duration_minutes: int | None,
+def start(conn: Connection, account_id: str, region: str, owner: str, target: str, plan: SessionPlan, reason: str,
           now: dt.datetime) -> tuple[Session, str]:
     """A new session, Connecting until a data channel joins it; answers it and its token."""
     session_id, token = session_id_for(owner), secrets.token_urlsafe(48)
     conn.execute(sa.insert(sessions).values(
-        session_id=session_id, account_id=account_id, region=region, target=target, document_name=document_name,
-        parameters=json.dumps({k: list(v) for k, v in parameters.items()}), owner=owner, reason=reason,
-        status="Connecting", details="", started_at=now, max_duration_minutes=max_duration_minutes,
-        token_digest=_digest(token)))
+        session_id=session_id, account_id=account_id, region=region, target=target,
+        document_name=plan.document_name,
+        parameters=json.dumps({k: list(v) for k, v in plan.parameters.items()}), owner=owner, reason=reason,
+        status="Connecting", details="", started_at=now, max_duration_minutes=plan.max_duration_minutes,
+        token_digest=_digest(token), task_content=json.dumps(dict(plan.document_content)),
+        run_as_user=plan.run_as_user, session_type=plan.session_type))
     return get(conn, account_id, region, session_id), token
 
 
@@ -152,6 +173,36 @@ def _condition(f: SessionFilter) -> sa.ColumnElement[bool]:
     return column == f.value
 
 
+def awaiting(conn: Connection, target: str, now: dt.datetime) -> list[Session]:
+    """The node's sessions waiting for it to start them (their task is what its control channel sends)."""
+    c = sessions.c
+    rows = conn.execute(sa.select(sessions).where(c.target == target, c.status == "Connecting",
+                                                  c.started_at >= now - CONNECT_WINDOW).order_by(c.started_at))
+    return [_session(r) for r in rows]
+
+
+def awaiting_by_node(conn: Connection, now: dt.datetime) -> dict[str, set[str]]:
+    """Every node's sessions waiting for it, node -> session ids (one read for all of a process's channels)."""
+    c = sessions.c
+    work: dict[str, set[str]] = {}
+    for r in conn.execute(sa.select(c.target, c.session_id).where(c.status == "Connecting",
+                                                                  c.started_at >= now - CONNECT_WINDOW)):
+        work.setdefault(r.target, set()).add(r.session_id)
+    return work
+
+
+def status_of(conn: Connection, session_id: str) -> str | None:
+    return conn.execute(sa.select(sessions.c.status).where(sessions.c.session_id == session_id)).scalar()
+
+
+def locate(conn: Connection, session_id: str) -> Session | None:
+    """A session by id alone (the data channel's path names no account)."""
+    row = conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id)).first()
+    return None if row is None else _session(row)
+
+
 def _session(row: sa.Row[tuple[object, ...]]) -> Session:
     return Session(row.session_id, row.target, row.status, row.started_at, row.ended_at, row.document_name,
-                   row.owner, row.reason, row.details, row.max_duration_minutes, json.loads(row.parameters))
+                   row.owner, row.reason, row.details, row.max_duration_minutes, json.loads(row.parameters),
+                   row.session_type, row.run_as_user, json.loads(row.task_content or "{}"), row.account_id,
+                   row.region)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import check_ssm_service_role, request_tag_keys, tag_map, without_nones
+from openssm.api.handlers.ssm_common import (
+    check_ssm_service_role,
+    page_start,
+    page_token,
+    request_tag_keys,
+    tag_map,
+    without_nones,
+)
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.services import activations
 from openssm.services.activations import Activation, NewActivation
-from openssm.services.parameter_model import InvalidNextToken
 
 TAG_KIND = "Activation"
 PAGE = 50
@@ -55,7 +59,7 @@ def describe_activations(ctx: RequestContext, p: Params) -> dict[str, Any]:
     filters: dict[str, list[str]] = {}
     for f in p.get("Filters") or ():
         filters.setdefault(f["FilterKey"], []).extend(f.get("FilterValues") or ())
-    start = _page_start(p.get("NextToken"))
+    start = page_start(p.get("NextToken"))
     size = p.get("MaxResults") or PAGE
     with ctx.container.db.read() as conn:
         found = activations.describe(conn, ctx.account_id, ctx.region, filters)
@@ -63,7 +67,7 @@ def describe_activations(ctx: RequestContext, p: Params) -> dict[str, Any]:
         out = [_out(ctx, a, ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, TAG_KIND,
                                                             a.activation_id)) for a in page]
     more = start + size < len(found)
-    return without_nones({"ActivationList": out, "NextToken": _token(start + size) if more else None})
+    return without_nones({"ActivationList": out, "NextToken": page_token(start + size) if more else None})
 
 
 def delete_activation(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -71,22 +75,6 @@ def delete_activation(ctx: RequestContext, p: Params) -> dict[str, Any]:
         activations.delete(conn, ctx.account_id, ctx.region, p["ActivationId"])
         ctx.container.parameters.tags.drop(conn, ctx.account_id, ctx.region, TAG_KIND, p["ActivationId"])
     return {}
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def _page_start(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-        if isinstance(offset, int) and offset >= 0:
-            return offset
-    except (ValueError, KeyError, TypeError):
-        pass
-    raise InvalidNextToken("The specified token isn't valid.")
 
 
 OPERATIONS = [

@@ -3,6 +3,8 @@ caller's behalf, the resources and condition keys calls are authorized with."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -16,7 +18,7 @@ from openssm.iam.ports import AuthorizationTarget, CallFacts
 from openssm.iam.service_roles import find_role, trusts_service
 from openssm.services import kms_tags
 from openssm.services.kms_model import Key, KeyManager, aws_managed_key_policy
-from openssm.services.parameter_model import Scope
+from openssm.services.parameter_model import InvalidNextToken, Scope
 from openssm.services.parameter_names import canonical, parameter_arn, split_selector
 from openssm.services.parameter_values import KeyAccess
 from openssm.store.lazy import LazyMapping
@@ -108,3 +110,20 @@ def check_ssm_service_role(ctx: RequestContext, conn: Connection, name: str) -> 
     if role is None or not trusts_service(role, SSM_PRINCIPAL):
         # AWS's own wording for both failures.
         raise ValidationError(f"Nonexistent role or missing ssm service principal in trust policy: {role_arn}")
+
+
+def page_token(offset: int) -> str:
+    """The NextToken of a listing that continues at `offset` (opaque to callers)."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def page_start(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        if isinstance(offset, int) and offset >= 0:
+            return offset
+    except (ValueError, KeyError, TypeError):
+        pass
+    raise InvalidNextToken("The specified token isn't valid.")

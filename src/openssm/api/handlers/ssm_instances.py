@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_activations import _page_start, _token
-from openssm.api.handlers.ssm_common import check_ssm_service_role, without_nones
+from openssm.api.handlers.ssm_common import check_ssm_service_role, page_start, page_token, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AccessDenied, ValidationError
 from openssm.iam import tags
@@ -118,7 +117,7 @@ def _info_out(i: ManagedInstance) -> dict[str, Any]:
 def describe_instance_information(ctx: RequestContext, p: Params) -> dict[str, Any]:
     if p.get("InstanceInformationFilterList") and p.get("Filters"):
         raise ValidationError("InstanceInformationFilterList and Filters cannot be used together.")
-    start, size = _page_start(p.get("NextToken")), p.get("MaxResults") or PAGE
+    start, size = page_start(p.get("NextToken")), p.get("MaxResults") or PAGE
     with ctx.container.db.read() as conn:
         fleet = instances.describe(conn, ctx.account_id, ctx.region, ctx.now)
         tagged = [(i, ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance",
@@ -126,7 +125,7 @@ def describe_instance_information(ctx: RequestContext, p: Params) -> dict[str, A
     found = matching(tagged, p.get("InstanceInformationFilterList") or (), p.get("Filters") or ())
     page = found[start:start + size]
     return without_nones({"InstanceInformationList": [_info_out(i) for i in page],
-                          "NextToken": _token(start + size) if start + size < len(found) else None})
+                          "NextToken": page_token(start + size) if start + size < len(found) else None})
 
 
 def deregister_managed_instance(ctx: RequestContext, p: Params) -> dict[str, Any]:

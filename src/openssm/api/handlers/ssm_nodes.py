@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_activations import _page_start, _token
-from openssm.api.handlers.ssm_common import without_nones
+from openssm.api.handlers.ssm_common import page_start, page_token, without_nones
 from openssm.api.operations import Operation, Params
 from openssm.errors import ValidationError
 from openssm.services import instances
@@ -24,9 +23,9 @@ def _fleet(ctx: RequestContext) -> list[Tagged]:
 
 
 def _page(ctx: RequestContext, p: Params, found: list[ManagedInstance], key: str, out: Any) -> dict[str, Any]:
-    start, size = _page_start(p.get("NextToken")), p.get("MaxResults") or PAGE
+    start, size = page_start(p.get("NextToken")), p.get("MaxResults") or PAGE
     return without_nones({key: [out(ctx, i) for i in found[start:start + size]],
-                          "NextToken": _token(start + size) if start + size < len(found) else None})
+                          "NextToken": page_token(start + size) if start + size < len(found) else None})
 
 
 def _property(ctx: RequestContext, i: ManagedInstance) -> dict[str, Any]:

@@ -24,6 +24,12 @@ sessions = Table(
     Column("ended_at", UtcDateTime()),
     Column("max_duration_minutes", Integer),  # from the document's preferences; None: no limit
     Column("token_digest", String(64), nullable=False),  # SHA-256 of the data-channel token now valid
+    # The AgentTaskPayload the node is sent (document content, resolved parameters), as JSON.
+    Column("task_content", Text, nullable=False, server_default="{}"),
+    Column("run_as_user", String(32), nullable=False, server_default=""),
+    Column("session_type", String(32), nullable=False, server_default=""),  # the document's sessionType
     # DescribeSessions lists an account's Active or History sessions, newest first.
     Index("ix_ssm_sessions_account_status", "account_id", "region", "status", "started_at"),
+    # A node's control channel looks for the sessions it has to start.
+    Index("ix_ssm_sessions_target_status", "target", "status"),
 )

@@ -1,0 +1,93 @@
+"""A relayed session from its first connection to its end: it ends when an end sends channel_closed, when
+TerminateSession or the node's agent_task_complete ends it in the store (seen here within a second, whichever
+process took the call), or when its client stays away longer than a resumed client could take. At the end
+the recording is closed and the session's metadata (who, target, port, bytes each way, start, end) goes to
+the audit trail, for every kind of session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+
+from starlette.concurrency import run_in_threadpool
+
+from openssm.bus.session_relay import SessionRelay, Side
+from openssm.container import Container
+from openssm.iam.principals import Caller, PrincipalType
+from openssm.services import sessions
+from openssm.services.audit_record import ApiCallRecord
+from openssm.types import AccountId, Arn
+
+log = logging.getLogger(__name__)
+LOOK_SECONDS = 1.0
+# How long a session waits for its client to come back (ResumeSession) before it is terminated.
+CLIENT_GRACE_SECONDS = 120.0
+SESSION_ENDED_EVENT = "SessionEnded"
+
+
+async def supervise(container: Container, relay: SessionRelay, session: sessions.Session) -> None:
+    loop = asyncio.get_running_loop()
+    absent_since: float | None = None
+    reason = ""
+    try:
+        while not relay.ended.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(relay.ended.wait(), LOOK_SECONDS)
+            if relay.ended.is_set():
+                break
+            status = await run_in_threadpool(_status, container, session.session_id)
+            if status is None or status in sessions.HISTORY:
+                break
+            if relay.connected(Side.CLIENT):
+                absent_since = None
+            elif absent_since is None:
+                absent_since = loop.time()
+            elif loop.time() - absent_since > CLIENT_GRACE_SECONDS:
+                reason = "the client did not come back"
+                break
+    except Exception:
+        log.exception("session %s: supervision failed", session.session_id)
+    finally:
+        await relay.close("", _now_ms())
+        container.session_relays.forget(session.session_id, relay)
+        relay.observer.close()
+        await run_in_threadpool(_finish, container, relay, session, reason)
+
+
+def _status(container: Container, session_id: str) -> str | None:
+    with container.db.read() as conn:
+        return sessions.status_of(conn, session_id)
+
+
+def _finish(container: Container, relay: SessionRelay, session: sessions.Session, reason: str) -> None:
+    now = container.clock.now()
+    with container.db.begin() as conn:
+        sessions.set_status(conn, session.session_id, "Terminated", now, reason)
+        ended = sessions.locate(conn, session.session_id)
+    end = ended.ended_at if ended and ended.ended_at else now
+    port = (session.parameters.get("portNumber") or [""])[0]
+    container.audit.record(ApiCallRecord(
+        event_time=end, request_id=str(uuid.uuid4()), service="ssm", event_name=SESSION_ENDED_EVENT,
+        region=session.region, source_ip="", user_agent="openssm-relay", caller=owner_caller(session),
+        access_key_id="", request_parameters={
+            "SessionId": session.session_id, "Target": session.target, "Owner": session.owner,
+            "DocumentName": session.document_name, "PortNumber": port, "Reason": session.reason,
+            "BytesFromClient": relay.bytes_from_client, "BytesToClient": relay.bytes_to_client,
+            "StartDate": session.started_at, "EndDate": end},
+        secret_parameters=frozenset(), error_code=None, error_message=None, read_only=False))
+
+
+def owner_caller(session: sessions.Session) -> Caller:
+    """Who started the session, as the audit trail names a caller (its user or role session name)."""
+    resource = session.owner.split(":", 5)[-1]
+    kind = PrincipalType.ROOT if resource == "root" else \
+        PrincipalType.ASSUMED_ROLE if resource.startswith("assumed-role/") else PrincipalType.USER
+    return Caller(AccountId(session.account_id), Arn(session.owner), kind, "", resource.rsplit("/", 1)[-1])
+
+
+def _now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
