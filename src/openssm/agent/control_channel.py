@@ -2,11 +2,14 @@
 /v1/control-channel/<id>` (SigV4, ssmmessages) for a token, a SigV4-signed WebSocket upgrade, the open frame,
 then binary AgentMessages. Each agent_job is acknowledged at once and run once (jobs.py); its replies
 (InProgress, then the outcome) are resent with the same message id, on whichever channel is open, until the
-service answers agent_job_reply_ack naming that id."""
+service answers agent_job_reply_ack naming that id. Each interactive_shell is acknowledged at once and its
+session started once (agent/sessions); when it ends, agent_task_complete is sent (again while the service
+has not answered agent_task_acknowledge naming it), and channel_closed ends a running session."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -24,13 +27,18 @@ from openssm.agent.client import Request, RoleCredentials, SsmClient
 from openssm.agent.heartbeat import AGENT_VERSION
 from openssm.agent.jobs import Jobs
 from openssm.agent.plugins.steps import TRUNCATED
-from openssm.protocol import mgs
+from openssm.agent.sessions import SessionOutcome, Sessions
+from openssm.agent.sessions.plugin import FinalStatus
+from openssm.protocol import mgs, session_tasks
 from openssm.protocol.agent_message import AgentMessage, AgentMessageError, json_payload
+from openssm.protocol.data_channel import ChannelClosed, MessageType
 from openssm.protocol.message_ids import command_id_of
+from openssm.protocol.session_tasks import SessionTask, TaskAcknowledge, TaskComplete
 
 log = logging.getLogger(__name__)
 RESEND_SECONDS = 3.0
 PING_SECONDS = 54.0  # DESIGN §4: pings every 54 s
+COMPLETE_SENDS = 5  # agent_task_complete is sent at most this often while unacknowledged
 
 
 def cancelled_command(content: str) -> str:
@@ -56,6 +64,10 @@ def fit(reply: mgs.JobReply, now: dt.datetime, agent_version: str) -> AgentMessa
     return message
 
 
+def _now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+
+
 def _halve(text: str) -> str:
     body = text.removesuffix(TRUNCATED)
     return body[: len(body) // 2] + TRUNCATED if body else ""
@@ -63,7 +75,8 @@ def _halve(text: str) -> str:
 
 class ControlChannel:
     def __init__(self, client: SsmClient, instance_id: str, credentials: Callable[[], RoleCredentials],
-                 jobs: Jobs, agent_version: str = AGENT_VERSION, resend_seconds: float = RESEND_SECONDS) -> None:
+                 jobs: Jobs, agent_version: str = AGENT_VERSION, resend_seconds: float = RESEND_SECONDS,
+                 sessions: Sessions | None = None) -> None:
         self._client = client
         self._instance_id = instance_id
         self._credentials = credentials
@@ -73,6 +86,8 @@ class ControlChannel:
         self._ws: Any = None  # the channel open now; replies go on whichever is current
         self._acks: dict[str, asyncio.Event] = {}  # by the reply's message id
         self._following: set[str] = set()  # jobs whose replies this process is delivering
+        self._sessions = sessions
+        self._completing: set[str] = set()  # sessions whose agent_task_complete this process is delivering
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -125,6 +140,16 @@ class ControlChannel:
                 acked = str(json_payload(message.payload, message.message_type).get("acknowledgedMessageId") or "")
                 if acked in self._acks:
                     self._acks[acked].set()
+            elif message.message_type == session_tasks.INTERACTIVE_SHELL:
+                await self._session(message, SessionTask.decode(message))
+            elif message.message_type == session_tasks.TASK_ACKNOWLEDGE:
+                acked = TaskAcknowledge.decode(message).message_id
+                if acked in self._acks:
+                    self._acks[acked].set()
+            elif message.message_type == MessageType.CHANNEL_CLOSED:
+                session_id = ChannelClosed.decode(message).session_id
+                ended = self._sessions is not None and self._sessions.terminate(session_id)
+                log.info("channel_closed for session %s: %s", session_id, "ending it" if ended else "not running")
         except AgentMessageError as err:
             log.warning("dropped a control channel message: %s", err)
 
@@ -139,6 +164,49 @@ class ControlChannel:
             task = asyncio.create_task(self._follow(job))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _session(self, message: AgentMessage, task: SessionTask) -> None:
+        ack = TaskAcknowledge(task.task_id, str(message.message_id), task.topic).message(_now_ms())
+        await self._ws.send(ack.encode())
+        if task.session_id in self._completing:
+            return  # running, or its completion is being delivered
+        self._completing.add(task.session_id)
+        follower = asyncio.create_task(self._complete(task))
+        self._tasks.add(follower)
+        follower.add_done_callback(self._tasks.discard)
+
+    async def _complete(self, task: SessionTask) -> None:
+        """Run the session (once, whichever channel brings its task) and report its end."""
+        try:
+            if self._sessions is None:
+                outcome = SessionOutcome(FinalStatus.FAILED, "this agent does not run sessions")
+            else:
+                run, started = self._sessions.start(task)
+                log.info("session %s (%s) %s", task.session_id, task.document_name,
+                         "started" if started else "already known")
+                outcome = await asyncio.shield(run)
+            complete = TaskComplete(task.task_id, outcome.status.value, instance_id=self._instance_id,
+                                    output=outcome.output, topic=task.topic)
+            await self._deliver_complete(complete.message(_now_ms()))
+        finally:
+            self._completing.discard(task.session_id)
+
+    async def _deliver_complete(self, message: AgentMessage) -> None:
+        key = str(message.message_id)
+        acked = self._acks[key] = asyncio.Event()
+        encoded, sends = message.encode(), 0
+        try:
+            while not acked.is_set() and sends < COMPLETE_SENDS:
+                try:
+                    if self._ws is not None:
+                        await self._ws.send(encoded)
+                        sends += 1
+                except Exception as err:  # the channel is down; the next attempt uses the reconnected one
+                    log.info("agent_task_complete not sent yet: %s", err)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(acked.wait(), self._resend)
+        finally:
+            self._acks.pop(key, None)
 
     async def _follow(self, job: mgs.AgentJob) -> None:
         """Run the job once and deliver its replies, even across reconnects."""

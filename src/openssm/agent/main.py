@@ -15,6 +15,7 @@ from openssm.agent.ec2messages import MessagePoller
 from openssm.agent.heartbeat import AGENT_VERSION, MDS, MGS, Heartbeat
 from openssm.agent.jobs import Jobs
 from openssm.agent.output_upload import OutputUploader
+from openssm.agent.sessions import MgsDataChannels, Sessions
 from openssm.agent.state import StateDir
 
 FALLBACK_AFTER = 3  # control channel failures in a row before polling ec2messages
@@ -51,7 +52,10 @@ class Agent:
         instance_id = registration.instance_id
         self.jobs = Jobs(state, OutputUploader(self.client, instance_id, self.credentials.get))
         self.heartbeat = Heartbeat(self.client, instance_id, self.credentials.get, heartbeat_seconds)
-        self.channel = ControlChannel(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION)
+        data_channels = MgsDataChannels(self.client, self.credentials.get, instance_id)
+        self.sessions = Sessions(data_channels.connector, agent_version=AGENT_VERSION)
+        self.channel = ControlChannel(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION,
+                                      sessions=self.sessions)
         self.poller = MessagePoller(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION)
 
     async def run(self) -> None:
@@ -84,6 +88,7 @@ class Agent:
                 await asyncio.sleep(backoff.next_wait())
         finally:
             beats.cancel()
+            await self.sessions.close()  # a stopping agent ends its sessions' processes
 
     async def _poll_messages(self) -> None:
         log.warning("control channel unavailable; polling ec2messages for %.0f s", FALLBACK_SECONDS)
