@@ -10,6 +10,8 @@ from openssm.cli.imds import imds
 from openssm.cli.pki import pki
 from openssm.cli.run_command import command, send_command
 from openssm.cli.server import server
+from openssm.cli.session import session
+from openssm.cli.start_session import start_session
 
 
 @click.group()
@@ -25,6 +27,8 @@ cli.add_command(agent)
 cli.add_command(imds)
 cli.add_command(send_command)
 cli.add_command(command)
+cli.add_command(start_session)
+cli.add_command(session)
 
 
 def main() -> None:
