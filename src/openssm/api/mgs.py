@@ -192,7 +192,11 @@ class ControlChannel:
 
     async def _handle(self, message: AgentMessage) -> None:
         if message.message_type == session_tasks.TASK_COMPLETE:
-            await self._session_ended(session_tasks.TaskComplete.decode(message))
+            complete = session_tasks.TaskComplete.decode(message)
+            await self._session_ended(complete)
+            # As AWS's service: the agent resends agent_task_complete until it is acknowledged by message id.
+            ack = session_tasks.TaskAcknowledge(complete.task_id, str(message.message_id), complete.topic)
+            await self._ws.send_bytes(ack.message(_now_ms()).encode())
             return
         if message.message_type == mgs.ControlType.JOB_ACK:
             self._unacked.discard(mgs.JobAck.decode(message).job_id)
@@ -225,7 +229,9 @@ class ControlChannel:
                                     complete.output[:1024])
                 return True
         if await run_in_threadpool(record):
-            self._container.session_relays.end(complete.task_id, "", _now_ms())
+            # The client prints the node's closing words (an idle timeout's, a failure's) as AWS's plugin does.
+            output = "" if complete.final_status == "Success" else complete.output
+            self._container.session_relays.end(complete.task_id, output, _now_ms())
 
 
 def session_task(session: sessions.Session) -> session_tasks.SessionTask:

@@ -74,10 +74,10 @@ def _finish(container: Container, relay: SessionRelay, session: sessions.Session
         event_time=end, request_id=str(uuid.uuid4()), service="ssm", event_name=SESSION_ENDED_EVENT,
         region=session.region, source_ip="", user_agent="openssm-relay", caller=owner_caller(session),
         access_key_id="", request_parameters={
-            "SessionId": session.session_id, "Target": session.target, "Owner": session.owner,
-            "DocumentName": session.document_name, "PortNumber": port, "Reason": session.reason,
-            "BytesFromClient": relay.bytes_from_client, "BytesToClient": relay.bytes_to_client,
-            "StartDate": session.started_at, "EndDate": end},
+            "sessionId": session.session_id, "target": session.target, "owner": session.owner,
+            "documentName": session.document_name, "portNumber": port, "reason": session.reason,
+            "bytesFromClient": relay.bytes_from_client, "bytesToClient": relay.bytes_to_client,
+            "startDate": session.started_at, "endDate": end},
         secret_parameters=frozenset(), error_code=None, error_message=None, read_only=False))
 
 

@@ -24,6 +24,9 @@ from openssm.services.document_content import (
 )
 
 _REFERENCE = re.compile(r"\{\{\s*[A-Za-z0-9_.-]+\s*\}\}")
+# AWS's ShellProperties: NonInteractiveCommands may send stderr and the exit code apart from stdout.
+_COMMAND_PROPERTIES = frozenset({"commands", "runAsElevated", "separateOutputStream", "stdOutSeparatorPrefix",
+                                 "stdErrSeparatorPrefix"})
 SESSION_TYPES = ("Standard_Stream", "Port", "InteractiveCommands", "NonInteractiveCommands")
 PLATFORMS = ("Windows", "Linux", "MacOS")  # what DescribeDocument lists for AWS's own Session documents
 _TOP_LEVEL = frozenset({"schemaVersion", "description", "sessionType", "inputs", "parameters", "properties"})
@@ -112,9 +115,10 @@ def _check_properties(session_type: str, properties: Any) -> None:
         if platform not in _COMMAND_PLATFORMS:
             raise InvalidDocumentContent(f"Unknown property \"{platform}\" in properties; use windows, linux or "
                                          "macos.")
-        if not isinstance(spec, dict) or "commands" not in spec or set(spec) - {"commands", "runAsElevated"}:
+        if not isinstance(spec, dict) or "commands" not in spec or set(spec) - _COMMAND_PROPERTIES:
             raise InvalidDocumentContent(f"Invalid \"properties\" for {platform}; give \"commands\" and "
-                                         "optionally \"runAsElevated\".")
+                                         "optionally \"runAsElevated\", \"separateOutputStream\", "
+                                         "\"stdOutSeparatorPrefix\" and \"stdErrSeparatorPrefix\".")
         commands = spec["commands"]
         if not (isinstance(commands, str) or (isinstance(commands, list)
                                               and all(isinstance(c, str) for c in commands))):
