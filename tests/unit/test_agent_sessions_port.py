@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from openssm.agent.sessions.plugin import PORT_READ
 from openssm.protocol.agent_data_channel import read_flag
 from openssm.protocol.agent_message import PayloadType
 from openssm.protocol.data_channel import FlagValue
@@ -178,7 +179,7 @@ def test_port_forwarding_opens_a_connection_for_each_smux_stream() -> None:
             await fake.flag(FlagValue.TERMINATE_SESSION)
             assert (await outcome).status == "Success"
             outputs = [m for m in fake.from_agent if m.message_type == "output_stream_data"]
-            assert all(len(m.payload) <= 1024 for m in outputs)
+            assert all(len(m.payload) <= PORT_READ for m in outputs)  # one smux frame per message
 
     asyncio.run(scenario())
 

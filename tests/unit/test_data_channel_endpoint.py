@@ -11,6 +11,7 @@ from typing import Any
 from openssm.protocol.agent_message import AgentMessage, PayloadType
 from openssm.protocol.data_channel import Acknowledgement, HandshakeResponse, MessageType, SessionType, stream_message
 from openssm.protocol.data_channel_endpoint import (
+    MAX_CHUNK,
     Closed,
     DataChannelEndpoint,
     HandshakeCompleted,
@@ -56,10 +57,11 @@ def test_the_agent_end_reads_the_plugins_handshake_size_and_keystrokes() -> None
     assert stream_bytes(events) == b"echo hi\n\x03"
 
 
-def test_sent_data_is_cut_into_1024_byte_messages_and_kept_until_acknowledged() -> None:
+def test_sent_data_is_cut_into_64_kib_messages_and_kept_until_acknowledged() -> None:
     agent, client = DataChannelEndpoint(Role.AGENT), DataChannelEndpoint(Role.CLIENT)
-    sent = agent.send(PayloadType.OUTPUT, b"x" * 2500, now=0.0)
-    assert [len(AgentMessage.decode(f).payload) for f in sent] == [1024, 1024, 452]
+    size = 2 * MAX_CHUNK + 452
+    sent = agent.send(PayloadType.OUTPUT, b"x" * size, now=0.0)
+    assert [len(AgentMessage.decode(f).payload) for f in sent] == [65536, 65536, 452]
     assert AgentMessage.decode(sent[0]).flags == 1 and agent.unacknowledged == 3
     received = []
     for frame in reversed(sent):  # out of order
@@ -67,7 +69,7 @@ def test_sent_data_is_cut_into_1024_byte_messages_and_kept_until_acknowledged() 
         received += events
         for ack in acks:
             agent.receive(ack, now=0.02)
-    assert stream_bytes(received) == b"x" * 2500 and agent.unacknowledged == 0
+    assert stream_bytes(received) == b"x" * size and agent.unacknowledged == 0
     assert agent.due(now=10.0) == []
 
 

@@ -99,9 +99,10 @@ def _admit(container: Container, tokens: ChannelTokens, session_id: str, opened:
 
 
 def _new_relay(container: Container, session: sessions.Session) -> SessionRelay:
+    if session.session_type not in RECORDED_TYPES:
+        return SessionRelay(session.session_id, session.target, Unrecorded(), check_digests=False)
     observer = SessionRecording(recording_dir(container.config.data_dir), session.session_id, session.started_at,
-                                f"{session.session_id} on {session.target}") \
-        if session.session_type in RECORDED_TYPES else Unrecorded()
+                                f"{session.session_id} on {session.target}")
     return SessionRelay(session.session_id, session.target, observer)
 
 

@@ -1,7 +1,11 @@
 """One end of a Session Manager data channel, sans I/O: the caller feeds it frames and the time, and sends
 the frames it returns. The session-manager-plugin shim (client end) and the agent (agent end) drive the
 same engine over their own WebSockets, so both keep AWS's rules identically (DESIGN §4): every stream message
-acknowledged, delivered in order once, resent until acknowledged, and cut into ≤ 1024-byte messages.
+acknowledged, delivered in order once, resent until acknowledged.
+
+AWS's programs read terminals and sockets 1,024 bytes at a time, so their messages carry at most that; they read
+messages of any size. OpenSSM's ends send a port's bytes in messages of up to 64 KiB (docs/architecture.md: a
+Python hop per 1 KiB message cannot carry a tunnel at disk or network speed); shells keep AWS's 1,024.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from openssm.protocol.data_channel import (
 )
 from openssm.protocol.stream_window import IncomingStream, OutgoingStream
 
-MAX_CHUNK = 1024
+MAX_CHUNK = 64 * 1024  # the largest payload OpenSSM puts in one message
+TERMINAL_CHUNK = 1024  # AWS's StreamDataPayloadSize: what a terminal's reads are cut to
 
 
 class Role(StrEnum):

@@ -38,7 +38,7 @@ from openssm.protocol.data_channel_endpoint import Closed, DataChannelEndpoint, 
 log = logging.getLogger(__name__)
 PING_SECONDS = 54.0
 RESEND_EVERY = 0.1  # AWS's ResendSleepInterval
-MAX_IN_FLIGHT = 4096  # unacknowledged messages before output waits (AWS keeps up to 100,000 and then drops)
+MAX_IN_FLIGHT = 256  # unacknowledged messages before output waits (up to 16 MB of a port's bytes)
 FIRST_ATTEMPTS = 5  # AWS's DataChannelNumMaxAttempts, 100–200 ms apart at first, doubling up to 5 s
 RETRY_FIRST, RETRY_MAX = 0.1, 5.0
 RECONNECT_WINDOW = 60.0

@@ -11,6 +11,8 @@ from openssm.protocol.agent_message import PayloadType
 from openssm.protocol.data_channel import FlagValue
 
 MAX_PAYLOAD = 1024  # AWS's StreamDataPayloadSize
+# A port's bytes go in larger messages (protocol/data_channel_endpoint.py says why); AWS's programs read any size.
+PORT_READ = 64 * 1024
 
 
 class FinalStatus(StrEnum):

@@ -14,7 +14,7 @@ import logging
 import socket
 
 from openssm.agent.sessions.document import InvalidSession, PortProperties, SessionConfig
-from openssm.agent.sessions.plugin import MAX_PAYLOAD, FinalStatus, Output, PluginResult, SessionFailed
+from openssm.agent.sessions.plugin import PORT_READ, FinalStatus, Output, PluginResult, SessionFailed
 from openssm.protocol.agent_data_channel import read_flag
 from openssm.protocol.agent_message import PayloadType
 from openssm.protocol.data_channel import FlagValue
@@ -92,7 +92,7 @@ class PortPlugin:
                 continue
             error: OSError | None = None
             try:
-                data = await reader.read(MAX_PAYLOAD)
+                data = await reader.read(PORT_READ)
             except OSError as err:
                 data, error = b"", err
             if data:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 
 from openssm.agent.sessions.document import InvalidSession, PortProperties, SessionConfig
-from openssm.agent.sessions.plugin import MAX_PAYLOAD, FinalStatus, Output, PluginResult, SessionFailed
+from openssm.agent.sessions.plugin import PORT_READ, FinalStatus, Output, PluginResult, SessionFailed
 from openssm.agent.sessions.port import close_writer, dial, resolve
 from openssm.protocol.agent_data_channel import read_flag
 from openssm.protocol.agent_message import PayloadType
@@ -23,7 +23,7 @@ from openssm.protocol.smux_mux import SmuxSession, StreamClosed, StreamData, Str
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 10.0  # xtaci/smux's default interval, for clients that still expect keepalives
-_READ = MAX_PAYLOAD - HEADER.size  # one PSH frame per data channel message
+_READ = PORT_READ - HEADER.size  # one PSH frame per data channel message
 
 
 class _Stream:

@@ -22,7 +22,7 @@ from openssm.protocol.data_channel import OpenDataChannel
 from openssm.protocol.data_channel_endpoint import Closed, DataChannelEndpoint, Event, Role
 
 RESEND_EVERY = 0.1  # AWS's ResendSleepInterval
-MAX_UNACKNOWLEDGED = 2000  # messages in flight before local readers wait (about 2 MB)
+MAX_UNACKNOWLEDGED = 256  # messages in flight before local readers wait (up to 16 MB of a port's bytes)
 _FAILURES = (OSError, TimeoutError, WebSocketException, BotoCoreError, ClientError)
 
 EventHandler = Callable[[Event], Awaitable[None]]

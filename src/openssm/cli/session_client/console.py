@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-CHUNK = 1024
+CHUNK = 1024  # a terminal's keystrokes, as AWS's plugin reads them
+STREAM_CHUNK = 64 * 1024  # a byte stream's (ssh's ProxyCommand pipe)
 
 
 def _stdout() -> BinaryIO:
@@ -47,7 +48,7 @@ class Console:
             return 80, 24
         return size.columns, size.lines
 
-    async def stdin_chunks(self) -> AsyncIterator[bytes]:
+    async def stdin_chunks(self, size: int = CHUNK) -> AsyncIterator[bytes]:
         """stdin until end of file. A daemon thread reads, so an exit never waits on a blocked read."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[bytes] = asyncio.Queue()
@@ -58,7 +59,7 @@ class Console:
         def read() -> None:
             while True:
                 try:
-                    chunk = os.read(self.stdin_fd, CHUNK)
+                    chunk = os.read(self.stdin_fd, size)
                 except OSError:
                     chunk = b""
                 try:

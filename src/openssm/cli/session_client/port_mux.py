@@ -16,7 +16,7 @@ from openssm.cli.session_client.ports import READ_SIZE, PortParameters, listen, 
 from openssm.protocol.agent_message import PayloadType
 from openssm.protocol.data_channel import FlagValue
 from openssm.protocol.data_channel_endpoint import StreamData
-from openssm.protocol.smux import SmuxError
+from openssm.protocol.smux import HEADER, SmuxError
 from openssm.protocol.smux_mux import ClosedStreamError, SmuxSession, StreamClosed, StreamOpened
 from openssm.protocol.smux_mux import StreamData as SmuxData
 
@@ -101,7 +101,7 @@ class MuxPortForwarding:
         await self._send_frames(syn)
         try:
             with contextlib.suppress(OSError, ClosedStreamError):
-                while data := await reader.read(READ_SIZE):
+                while data := await reader.read(READ_SIZE - HEADER.size):  # one PSH frame per message
                     await self.ctx.channel.wait_writable()
                     await self._send_frames(self.mux.write(stream_id, data))
         finally:

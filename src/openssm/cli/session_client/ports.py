@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from openssm.cli.session_client.console import STREAM_CHUNK
 from openssm.cli.session_client.context import (
     CONTROL_SIGNALS,
     TERMINATE_SESSION_FLAG_AFTER,
@@ -23,7 +24,7 @@ from openssm.protocol.data_channel import FlagValue
 from openssm.protocol.data_channel_endpoint import StreamData
 
 LOCAL_PORT_FORWARDING = "LocalPortForwarding"
-READ_SIZE = 32 * 1024
+READ_SIZE = 64 * 1024
 _DRAIN_AT_EOF = 1.0  # seconds to let the last input be acknowledged before the plugin exits
 
 ConnectionHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -98,7 +99,7 @@ class StandardStreamForwarding:
             self._task.cancel()
 
     async def _pump(self) -> None:
-        async for chunk in self.ctx.console.stdin_chunks():
+        async for chunk in self.ctx.console.stdin_chunks(STREAM_CHUNK):
             await self.ctx.channel.wait_writable()
             await self.ctx.send(PayloadType.OUTPUT, chunk)
         await self.ctx.channel.drain(_DRAIN_AT_EOF)

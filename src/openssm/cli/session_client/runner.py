@@ -106,11 +106,13 @@ class PluginSession:
         except ChannelLost as err:
             self.console.err(f"\nSessionId: {sid} : {err}\n")
             return 1
+        except BrokenPipeError:
+            return 0  # whoever read our output (ssh, as a ProxyCommand) has gone: the session is over for us
         finally:
             if self.handler is not None:
                 await self.handler.stop()
             channel.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ChannelLost, SessionTimedOut):
+            with contextlib.suppress(asyncio.CancelledError, ChannelLost, SessionTimedOut, BrokenPipeError):
                 await channel
 
     def _context(self, request: HandshakeRequest | None) -> SessionContext:
