@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.agents import AgentProcess
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, free_port
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +45,22 @@ def agent(server: ServerProcess, tmp_path: Path) -> Iterator[AgentProcess]:
     running.wait_online()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def s3_store() -> Iterator[str]:
+    """moto's server standing in for an S3-compatible store (MinIO, Ceph…): not an OpenSSM part."""
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(endpoint + "/", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield endpoint
+    proc.terminate()
+    proc.wait(timeout=10)

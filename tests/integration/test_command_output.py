@@ -8,19 +8,17 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import boto3
-import pytest
 from botocore.awsrequest import AWSRequest
 
 from tests.support.agents import AgentProcess, wait_invocation
 from tests.support.iam import allow, user_with_policy
 from tests.support.node_client import Node
-from tests.support.server import Credentials, ServerProcess, free_port
+from tests.support.server import Credentials, ServerProcess
 from tests.support.signing import send, sign
 
 
@@ -107,25 +105,6 @@ def test_a_reader_needs_get_command_invocation_and_a_node_writes_only_its_own_ou
     time.sleep(0.1)
     code, out, _ = run_openssm(server, "command", "output", command_id, agent.instance_id)
     assert (code, out) == (0, "private\n")
-
-
-@pytest.fixture
-def s3_store() -> Iterator[str]:
-    """moto's server standing in for an S3-compatible store (MinIO, Ceph…): not an OpenSSM part."""
-    port = free_port()
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(endpoint + "/", timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield endpoint
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def test_output_goes_to_the_commands_bucket_in_the_configured_store_under_awss_keys(

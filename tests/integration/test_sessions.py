@@ -15,10 +15,11 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pexpect
 import pytest
 import websockets
@@ -226,3 +227,36 @@ def test_openssm_start_session_runs_a_command_without_the_aws_cli(server: Server
                           env=env, capture_output=True, timeout=120)
     assert b"out-42" in done.stdout and b"err-9" not in done.stdout, done
     assert b"err-9" in done.stderr and done.returncode == 3, done
+
+
+def test_a_shell_recording_also_goes_to_the_bucket_the_preferences_name(
+        fresh_server: Callable[..., ServerProcess], s3_store: str, tmp_path: Path) -> None:
+    server = fresh_server("--s3-endpoint", s3_store, env={"OPENSSM_S3_ACCESS_KEY_ID": "testing",
+                                                          "OPENSSM_S3_SECRET_ACCESS_KEY": "testing"})
+    s3 = boto3.client("s3", endpoint_url=s3_store, region_name="us-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="session-logs")
+    # Session Manager's preferences, as AWS's guide has users write them: the account's SSM-SessionManagerRunShell.
+    preferences = {"schemaVersion": "1.0", "description": "Document to hold regional settings for Session Manager",
+                   "sessionType": "Standard_Stream",
+                   "inputs": {"s3BucketName": "session-logs", "s3KeyPrefix": "fleet/", "s3EncryptionEnabled": True,
+                              "idleSessionTimeout": "20"}}
+    server.client("ssm").create_document(Name="SSM-SessionManagerRunShell", DocumentType="Session",
+                                         Content=json.dumps(preferences))
+    node = AgentProcess(server, tmp_path / "agent").register().start()
+    try:
+        node.wait_online()
+        child = start_session(server, "--target", node.instance_id)
+        session_id = session_id_of(child)
+        child.sendline("echo logged-$((5*5))")
+        child.expect("logged-25")
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        node.stop()
+    deadline, keys = time.monotonic() + 30, set()
+    while time.monotonic() < deadline and len(keys) < 2:
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="session-logs").get("Contents", [])}
+        time.sleep(0.3)
+    assert keys == {f"fleet/{session_id}.log", f"fleet/{session_id}.cast"}
+    assert b"logged-25" in s3.get_object(Bucket="session-logs", Key=f"fleet/{session_id}.log")["Body"].read()

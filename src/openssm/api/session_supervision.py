@@ -20,6 +20,7 @@ from openssm.container import Container
 from openssm.iam.principals import Caller, PrincipalType
 from openssm.services import sessions
 from openssm.services.audit_record import ApiCallRecord
+from openssm.services.session_recording import SessionRecording
 from openssm.types import AccountId, Arn
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ async def supervise(container: Container, relay: SessionRelay, session: sessions
         container.session_relays.forget(session.session_id, relay)
         relay.observer.close()
         await run_in_threadpool(_finish, container, relay, session, reason)
+        if isinstance(relay.observer, SessionRecording):
+            await run_in_threadpool(_upload, container, relay.observer, session)
 
 
 def _status(container: Container, session_id: str) -> str | None:
@@ -79,6 +82,23 @@ def _finish(container: Container, relay: SessionRelay, session: sessions.Session
             "bytesFromClient": relay.bytes_from_client, "bytesToClient": relay.bytes_to_client,
             "startDate": session.started_at, "endDate": end},
         secret_parameters=frozenset(), error_code=None, error_message=None, read_only=False))
+
+
+def _upload(container: Container, recording: SessionRecording, session: sessions.Session) -> None:
+    """The recording also goes to the S3 bucket the session's preferences name (s3BucketName, s3KeyPrefix), as
+    AWS's session logs do, when the server has an S3-compatible store; the data dir keeps its copy."""
+    inputs = session.document_content.get("inputs") or {}
+    bucket, prefix = str(inputs.get("s3BucketName") or ""), str(inputs.get("s3KeyPrefix") or "").strip("/")
+    store = container.output_store
+    if not bucket or store is None:
+        return
+    for path in (recording.transcript_path, recording.cast_path):
+        key = f"{prefix}/{path.name}" if prefix else path.name
+        try:
+            store.put(bucket, key, path.read_bytes())
+        except Exception:
+            log.exception("session %s: its recording could not be put in s3://%s/%s", session.session_id, bucket,
+                          key)
 
 
 def owner_caller(session: sessions.Session) -> Caller:
