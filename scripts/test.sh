@@ -8,6 +8,13 @@ if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
+# Scale-out tests use PostgreSQL (127.0.0.1:5432) and NATS (127.0.0.1:4222); NATS is started here if absent.
+if ! .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', 4222), 2)" 2>/dev/null; then
+    command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || \
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null)
+    PATH="$PATH:/usr/sbin" nohup nats-server -a 127.0.0.1 -p 4222 -js >/dev/null 2>&1 &
+    sleep 1
+fi
 .venv/bin/python -m pip install --quiet -e '.[test]'
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy

@@ -38,6 +38,8 @@ class ServerConfig:
     # Hybrid nodes whose key is this old are asked to rotate it (UpdateKeyPair). A number, not a timedelta, so
     # the configuration still travels to --workers processes as JSON (server.py).
     node_key_rotation_days: float = 30.0
+    # NATS (nats://host:port) joins a session's two ends when they reach different server processes or replicas.
+    nats_url: str | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{12}", self.default_account):

@@ -6,6 +6,7 @@ Handlers reach services through `ctx.container`; nothing else constructs them.
 from __future__ import annotations
 
 from openssm.bus.local import LocalHub
+from openssm.bus.session_links import NatsLinks, NoLinks, SessionLinks
 from openssm.bus.session_relay import RelayRegistry
 from openssm.clock import Clock, SystemClock
 from openssm.config import ServerConfig
@@ -45,6 +46,7 @@ class Container:
         self.output_store: ObjectStore | None = S3ObjectStore(config.s3) if config.s3 else None
         self.command_hub = LocalHub()
         self.session_relays = RelayRegistry()
+        self.session_links: SessionLinks = NatsLinks(config.nats_url) if config.nats_url else NoLinks()
         self.command_replies = ReplyWriter(db, self.clock)
         self.audit = AuditTrail(db, chain_key=box.derive_key(CHAIN_KEY_LABEL), default_account=config.default_account,
                                 default_region=config.default_region, render=trail_parameters)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.support.agents import AgentProcess
@@ -64,3 +67,17 @@ def s3_store() -> Iterator[str]:
     yield endpoint
     proc.terminate()
     proc.wait(timeout=10)
+
+
+PG_ADMIN_URL = os.environ.get("OPENSSM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+NATS_URL = os.environ.get("OPENSSM_TEST_NATS", "nats://127.0.0.1:4222")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    name = f"openssm_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

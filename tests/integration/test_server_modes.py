@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,8 +17,6 @@ from botocore.exceptions import ClientError
 from openssm.pki import init_pki
 from tests.support.agents import AgentProcess, node_role, wait_invocation
 from tests.support.server import Credentials, ServerProcess
-
-PG_ADMIN_URL = os.environ.get("OPENSSM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def test_https_server_is_reached_by_boto3_trusting_the_lab_ca(
@@ -41,16 +37,6 @@ def test_https_server_is_refused_by_a_client_that_does_not_trust_the_ca(
     result = server.aws("sts", "get-caller-identity", check=False)
     assert result.returncode != 0
     assert "SSL" in result.stderr or "certificate" in result.stderr
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    name = f"openssm_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_server_runs_on_postgresql_and_keeps_state_across_restarts(

@@ -25,7 +25,8 @@ import pytest
 import websockets
 
 from openssm.protocol.data_channel import OpenDataChannel
-from tests.support.agents import AgentProcess
+from tests.integration.conftest import NATS_URL
+from tests.support.agents import AgentProcess, node_role
 from tests.support.iam import unique
 from tests.support.server import ServerProcess
 from tests.support.sessions import Sshd, aws_command, aws_env
@@ -260,3 +261,35 @@ def test_a_shell_recording_also_goes_to_the_bucket_the_preferences_name(
         time.sleep(0.3)
     assert keys == {f"fleet/{session_id}.log", f"fleet/{session_id}.cast"}
     assert b"logged-25" in s3.get_object(Bucket="session-logs", Key=f"fleet/{session_id}.log")["Body"].read()
+
+
+def test_a_session_whose_client_and_node_reach_different_replicas_meets_over_nats(
+        postgres_url: str, fresh_server: Callable[..., ServerProcess], tmp_path: Path) -> None:
+    shared = ("--database-url", postgres_url, "--nats-url", NATS_URL)
+    first = fresh_server(*shared, name="one")
+    second = fresh_server(*shared, "--master-key-file", str(first.data_dir / "master.key"), name="two")
+    (second.data_dir / "admin-credentials").write_text((first.data_dir / "admin-credentials").read_text())
+    node = AgentProcess(first, tmp_path / "agent").register(node_role(first)).start()  # its channels: replica one
+    try:
+        node.wait_online()
+        child = start_session(second, "--target", node.instance_id)  # the client: replica two
+        session_id = session_id_of(child)
+        child.sendline("echo across-$((20+1))")
+        child.expect("across-21")
+        child.setwinsize(30, 90)
+        child.sendline("stty size")
+        child.expect("30 90")
+        child.sendline("exit")
+        child.expect(f"Exiting session with sessionId: {session_id}")
+        child.expect(pexpect.EOF)
+        assert history(second, session_id)["Status"] == "Terminated"
+    finally:
+        node.stop()
+    # Recorded once, by the replica that held the node's end, through which both directions passed.
+    transcript = first.data_dir / "session-logs" / f"{session_id}.log"
+    deadline = time.monotonic() + 20
+    while not transcript.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert b"across-21" in transcript.read_bytes()
+    assert not (second.data_dir / "session-logs" / f"{session_id}.log").exists()
+    assert len(_session_events(first, session_id)) == 1

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from openssm.bus.session_relay import RelayRegistry, SessionRelay, Side
 from openssm.protocol.agent_message import AgentMessage, PayloadType
@@ -141,3 +142,49 @@ def test_a_recording_holds_the_transcript_and_an_asciicast_with_resizes(tmp_path
         header, events = read(iter(lines))
     assert (header.width, header.height, header.title) == (100, 30, "shell")
     assert [(e.time, e.code, e.data) for e in events] == [(0.5, "o", "é$ "), (1.25, "r", "120x40")]
+
+
+class Bus:
+    """Two processes' links: what one publishes for a side reaches the other's subscriber of that side."""
+
+    def __init__(self) -> None:
+        self.subscribers: dict[str, list[Any]] = {}
+
+    def links(self) -> Any:
+        bus = self
+
+        class Links:
+            enabled = True
+
+            async def publish(self, session_id: str, side: str, frame: bytes) -> None:
+                for deliver in bus.subscribers.get(side, []):
+                    await deliver(frame)
+
+            async def subscribe(self, session_id: str, side: str, deliver: Any) -> Any:
+                bus.subscribers.setdefault(side, []).append(deliver)
+
+                async def unsubscribe() -> None:
+                    bus.subscribers[side].remove(deliver)
+                return unsubscribe
+        return Links()
+
+
+def test_ends_held_by_two_processes_meet_over_the_links_and_only_the_agents_process_watches() -> None:
+    greeting, typed_in = out(0, b"$ "), typed(0, b"ls\r")
+
+    async def scenario() -> tuple[Socket, Socket, Seen, Seen]:
+        bus = Bus()
+        here_seen, there_seen = Seen(), Seen()
+        client_side = SessionRelay(SESSION, NODE, here_seen, links=bus.links())
+        agent_side = SessionRelay(SESSION, NODE, there_seen, links=bus.links())
+        client, agent = Socket(), Socket()
+        await client_side.join(Side.CLIENT, client)
+        await bus.links().subscribe(SESSION, "client", lambda f: client_side.deliver(Side.CLIENT, f))
+        await agent_side.join(Side.AGENT, agent)
+        await bus.links().subscribe(SESSION, "agent", lambda f: agent_side.deliver(Side.AGENT, f))
+        await agent_side.forward(Side.AGENT, greeting)
+        await client_side.forward(Side.CLIENT, typed_in)
+        return client, agent, here_seen, there_seen
+    client, agent, here_seen, there_seen = asyncio.run(scenario())
+    assert client.frames == [greeting] and agent.frames == [typed_in]
+    assert here_seen.outputs == [] and there_seen.outputs == [b"$ "]

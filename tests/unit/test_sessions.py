@@ -93,15 +93,18 @@ def test_describe_lists_active_or_recent_history_with_awss_filters(conn: Connect
         sessions.get(conn, "999999999999", REGION, first.session_id)  # another account's session
 
 
-def test_a_node_is_sent_only_its_sessions_still_waiting_for_it(conn: Connection) -> None:
-    waiting, _ = start(conn)
+def test_a_node_is_sent_its_young_active_sessions_even_once_their_client_joined(conn: Connection) -> None:
+    waiting, _ = start(conn, at=NOW - dt.timedelta(seconds=2))
     joined, _ = start(conn)
-    sessions.set_status(conn, joined.session_id, "Connected", NOW)
+    sessions.set_status(conn, joined.session_id, "Connected", NOW)  # the client may come first
+    ended, _ = start(conn)
+    sessions.set_status(conn, ended.session_id, "Terminated", NOW)
     start(conn, target="mi-0000000000000000b")
     stale, _ = start(conn, at=NOW - sessions.CONNECT_WINDOW - dt.timedelta(seconds=1))
-    assert [s.session_id for s in sessions.awaiting(conn, NODE, NOW)] == [waiting.session_id]
+    assert [s.session_id for s in sessions.awaiting(conn, NODE, NOW)] == [waiting.session_id, joined.session_id]
     by_node = sessions.awaiting_by_node(conn, NOW)
-    assert by_node[NODE] == {waiting.session_id} and len(by_node["mi-0000000000000000b"]) == 1
+    assert by_node[NODE] == {waiting.session_id, joined.session_id}
+    assert len(by_node["mi-0000000000000000b"]) == 1
     assert stale.session_id not in by_node[NODE]
 
 

@@ -21,6 +21,7 @@ from openssm.api.auth import Authenticator, IncomingRequest
 from openssm.api.dispatch import handle_call
 from openssm.api.headers import header_map
 from openssm.api.operations import registry
+from openssm.bus.session_links import NatsLinks
 from openssm.container import Container
 from openssm.protocol.service_models import service_model
 from openssm.services import commands, output_export
@@ -139,6 +140,9 @@ def create_app(container: Container) -> ASGIApp:
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        links = container.session_links
+        if isinstance(links, NatsLinks):
+            await links.connect()
         sweepers = [asyncio.create_task(_periodically(_command_expiry(container), 1.0, "expiring commands")),
                     asyncio.create_task(_periodically(mgs.StoreWatcher(container).look, mgs.POLL_SECONDS,
                                                       "looking for control channels' work"))]
@@ -149,6 +153,8 @@ def create_app(container: Container) -> ASGIApp:
         yield
         for sweeper in sweepers:
             sweeper.cancel()
+        if isinstance(links, NatsLinks):
+            await links.close()
         executor.shutdown(wait=True)
         await run_in_threadpool(container.audit.close)
 

@@ -99,11 +99,12 @@ def _admit(container: Container, tokens: ChannelTokens, session_id: str, opened:
 
 
 def _new_relay(container: Container, session: sessions.Session) -> SessionRelay:
+    links = container.session_links
     if session.session_type not in RECORDED_TYPES:
-        return SessionRelay(session.session_id, session.target, Unrecorded(), check_digests=False)
+        return SessionRelay(session.session_id, session.target, Unrecorded(), check_digests=False, links=links)
     observer = SessionRecording(recording_dir(container.config.data_dir), session.session_id, session.started_at,
                                 f"{session.session_id} on {session.target}")
-    return SessionRelay(session.session_id, session.target, observer)
+    return SessionRelay(session.session_id, session.target, observer, links=links)
 
 
 async def _relay(container: Container, websocket: WebSocket, session_id: str, side: Side) -> None:
@@ -116,6 +117,9 @@ async def _relay(container: Container, websocket: WebSocket, session_id: str, si
         asyncio.create_task(supervise(container, relay, session))
     peer = _Socket(websocket)
     await relay.join(side, peer)
+    # Frames for this end from the other end, if another process holds that one (NATS; nothing without it).
+    unsubscribe = await container.session_links.subscribe(session_id, side.value,
+                                                          lambda frame: relay.deliver(side, frame))
     if side is Side.CLIENT:
         await run_in_threadpool(_mark, container, session_id, "Connected")
     try:
@@ -124,6 +128,7 @@ async def _relay(container: Container, websocket: WebSocket, session_id: str, si
     except (WebSocketDisconnect, RuntimeError, KeyError):
         pass
     finally:
+        await unsubscribe()
         relay.leave(side, peer)
         if side is Side.CLIENT and not relay.ended.is_set() and not relay.connected(Side.CLIENT):
             await run_in_threadpool(_mark, container, session_id, "Disconnected")

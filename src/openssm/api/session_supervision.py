@@ -43,7 +43,8 @@ async def supervise(container: Container, relay: SessionRelay, session: sessions
             status = await run_in_threadpool(_status, container, session.session_id)
             if status is None or status in sessions.HISTORY:
                 break
-            if relay.connected(Side.CLIENT):
+            # The client may be held by another process: the store says whether it is connected somewhere.
+            if relay.connected(Side.CLIENT) or status == "Connected":
                 absent_since = None
             elif absent_since is None:
                 absent_since = loop.time()
@@ -56,9 +57,13 @@ async def supervise(container: Container, relay: SessionRelay, session: sessions
         await relay.close("", _now_ms())
         container.session_relays.forget(session.session_id, relay)
         relay.observer.close()
-        await run_in_threadpool(_finish, container, relay, session, reason)
-        if isinstance(relay.observer, SessionRecording):
-            await run_in_threadpool(_upload, container, relay.observer, session)
+        # Where both ends met, or the agent's end was held: the process that watched the session reports it.
+        if relay.agent_joined or not container.session_links.enabled:
+            await run_in_threadpool(_finish, container, relay, session, reason)
+            if isinstance(relay.observer, SessionRecording) and relay.observer.written:
+                await run_in_threadpool(_upload, container, relay.observer, session)
+        else:
+            await run_in_threadpool(_end, container, session, reason)
 
 
 def _status(container: Container, session_id: str) -> str | None:
@@ -66,11 +71,15 @@ def _status(container: Container, session_id: str) -> str | None:
         return sessions.status_of(conn, session_id)
 
 
+def _end(container: Container, session: sessions.Session, reason: str) -> sessions.Session | None:
+    with container.db.begin() as conn:
+        sessions.set_status(conn, session.session_id, "Terminated", container.clock.now(), reason)
+        return sessions.locate(conn, session.session_id)
+
+
 def _finish(container: Container, relay: SessionRelay, session: sessions.Session, reason: str) -> None:
     now = container.clock.now()
-    with container.db.begin() as conn:
-        sessions.set_status(conn, session.session_id, "Terminated", now, reason)
-        ended = sessions.locate(conn, session.session_id)
+    ended = _end(container, session, reason)
     end = ended.ended_at if ended and ended.ended_at else now
     port = (session.parameters.get("portNumber") or [""])[0]
     container.audit.record(ApiCallRecord(

@@ -2,8 +2,8 @@
 hands it the job itself (a node whose job it has just started, so the channel need not read the store) or
 asks it to look (anything else). Across worker processes and replicas one watcher per process reads the
 store's open work for all its channels (api/mgs.py StoreWatcher) and asks those with something unsent to
-look, so a wake-up lost to another process costs at most a poll interval (NATS replaces the poll in
-scale-out, DESIGN §1)."""
+look, so a wake-up lost to another process costs at most a poll interval. (Sessions' data channels cross
+processes over NATS: bus/session_links.py.)"""
 
 from __future__ import annotations
 

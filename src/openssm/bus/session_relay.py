@@ -5,8 +5,9 @@ not lost and a resumed client gets what it missed without waiting for retransmis
 
 The relay watches what passes, through its own ordering of each direction (resent and early messages are
 seen once, in order), to record a shell's output and count the bytes each way. One relay per session per
-process; `RelayRegistry` finds them (a session whose two ends reach different replicas needs NATS, not built
-yet: docs/architecture.md).
+process; `RelayRegistry` finds them. When the two ends reach different processes, frames for the end held
+elsewhere go over NATS (bus/session_links.py) and arrive there through `deliver`; the process that holds the
+agent's end, through which both directions pass, is the one that watches.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from openssm.bus.session_links import NoLinks, SessionLinks
 from openssm.protocol.agent_message import AgentMessage, AgentMessageError, PayloadType
 from openssm.protocol.data_channel import ChannelClosed, MessageType, terminal_size
 from openssm.protocol.stream_window import IncomingStream
@@ -65,11 +67,14 @@ class _End:
 
 
 class SessionRelay:
-    def __init__(self, session_id: str, target: str, observer: Observer, *, check_digests: bool = True) -> None:
+    def __init__(self, session_id: str, target: str, observer: Observer, *, check_digests: bool = True,
+                 links: SessionLinks | None = None) -> None:
         """`check_digests`: verify each payload's SHA-256 before the observer sees it; a session whose content
         is not recorded skips it (the two ends verify every message anyway), which a tunnel's speed needs."""
         self.session_id = session_id
         self._check_digests = check_digests
+        self._links: SessionLinks = links or NoLinks()
+        self.agent_joined = False  # the agent's end has been held here: this relay watches the session
         self.target = target
         self.observer = observer
         self._ends = {Side.CLIENT: _End(), Side.AGENT: _End()}
@@ -84,6 +89,8 @@ class SessionRelay:
         """`peer` is now this side's end (a reconnecting end replaces its old connection); what waited for it
         is sent first."""
         end = self._ends[side]
+        if side is Side.AGENT:
+            self.agent_joined = True
         async with end.lock:
             old, end.peer = end.peer, peer
             if old is not None:
@@ -100,20 +107,33 @@ class SessionRelay:
             end.peer = None
 
     async def forward(self, source: Side, frame: bytes) -> None:
-        """A frame from `source` to the other end (now, or when it connects)."""
+        """A frame from `source`, held here, to the other end: here (now, or when it connects), or in the
+        process that holds it."""
         closed = self._observe(source, frame)
-        end = self._ends[source.other]
+        if not await self._to_local(source.other, frame) and self._links.enabled:
+            await self._links.publish(self.session_id, source.other.value, frame)
+        if closed:
+            self.ended.set()
+
+    async def deliver(self, side: Side, frame: bytes) -> None:
+        """A frame for the `side` end held here, from the other end held in another process."""
+        closed = self._observe(side.other, frame)
+        await self._to_local(side, frame)
+        if closed:
+            self.ended.set()
+
+    async def _to_local(self, side: Side, frame: bytes) -> bool:
+        """Send to this side's end if held here (True), else keep it for its return here."""
+        end = self._ends[side]
         async with end.lock:
             if end.peer is not None:
                 try:
                     await end.peer.send(frame)
+                    return True
                 except Exception:  # that end just went away: keep the frame for its return
                     end.peer = None
-                    self._wait(end, frame)
-            else:
-                self._wait(end, frame)
-        if closed:
-            self.ended.set()
+            self._wait(end, frame)
+            return False
 
     @staticmethod
     def _wait(end: _End, frame: bytes) -> None:
@@ -130,6 +150,8 @@ class SessionRelay:
             return False
         if message.message_type == MessageType.CHANNEL_CLOSED:
             return True
+        if self._links.enabled and not self.agent_joined:
+            return False  # the process holding the agent's end watches
         expected = MessageType.INPUT if source is Side.CLIENT else MessageType.OUTPUT
         if message.message_type != expected:
             return False

@@ -35,29 +35,38 @@ class SessionRecording:
 
     def __init__(self, directory: Path, session_id: str, started: dt.datetime, title: str = "",
                  clock: Callable[[], float] = time.monotonic) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+        self._directory = directory
         self.transcript_path, self.cast_path = paths(directory, session_id)
-        self._transcript: IO[bytes] = self.transcript_path.open("ab")
-        self._cast: IO[str] = self.cast_path.open("a", encoding="utf-8")
+        # Opened at the first output: a process that relays the session without watching it writes nothing.
+        self._files: tuple[IO[bytes], IO[str]] | None = None
         self._started, self._title, self._clock = started, title, clock
         self._origin = clock()
         self._size = (80, 24)
         self._header_written = False
         self._text = OutputText()
 
-    def _header(self) -> None:
+    def _open(self) -> tuple[IO[bytes], IO[str]]:
+        if self._files is None:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            self._files = self.transcript_path.open("ab"), self.cast_path.open("a", encoding="utf-8")
+        return self._files
+
+    def _header(self) -> IO[str]:
+        cast = self._open()[1]
         if not self._header_written:
-            self._cast.write(Header(*self._size, int(self._started.timestamp()), self._title).line())
+            cast.write(Header(*self._size, int(self._started.timestamp()), self._title).line())
             self._header_written = True
+        return cast
 
     def _event(self, code: str, data: str) -> None:
-        self._header()
-        self._cast.write(Event(self._clock() - self._origin, code, data).line())
-        self._cast.flush()
+        cast = self._header()
+        cast.write(Event(self._clock() - self._origin, code, data).line())
+        cast.flush()
 
     def output(self, data: bytes) -> None:
-        self._transcript.write(data)
-        self._transcript.flush()
+        transcript = self._open()[0]
+        transcript.write(data)
+        transcript.flush()
         text = self._text.text(data)
         if text:
             self._event("o", text)
@@ -71,10 +80,15 @@ class SessionRecording:
             return
         self._event("r", f"{cols}x{rows}")
 
+    @property
+    def written(self) -> bool:
+        return self._files is not None
+
     def close(self) -> None:
-        self._header()
-        self._transcript.close()
-        self._cast.close()
+        if self._files is not None:
+            self._header()
+            for file in self._files:
+                file.close()
 
 
 class Unrecorded:

@@ -174,9 +174,11 @@ def _condition(f: SessionFilter) -> sa.ColumnElement[bool]:
 
 
 def awaiting(conn: Connection, target: str, now: dt.datetime) -> list[Session]:
-    """The node's sessions waiting for it to start them (their task is what its control channel sends)."""
+    """The node's sessions it may not have started yet (their task is what its control channel sends): active
+    ones younger than CONNECT_WINDOW, whatever their client did meanwhile (it may connect first). A node
+    reconnecting inside the window is sent them again; it starts each session once."""
     c = sessions.c
-    rows = conn.execute(sa.select(sessions).where(c.target == target, c.status == "Connecting",
+    rows = conn.execute(sa.select(sessions).where(c.target == target, c.status.in_(ACTIVE),
                                                   c.started_at >= now - CONNECT_WINDOW).order_by(c.started_at))
     return [_session(r) for r in rows]
 
@@ -185,7 +187,7 @@ def awaiting_by_node(conn: Connection, now: dt.datetime) -> dict[str, set[str]]:
     """Every node's sessions waiting for it, node -> session ids (one read for all of a process's channels)."""
     c = sessions.c
     work: dict[str, set[str]] = {}
-    for r in conn.execute(sa.select(c.target, c.session_id).where(c.status == "Connecting",
+    for r in conn.execute(sa.select(c.target, c.session_id).where(c.status.in_(ACTIVE),
                                                                   c.started_at >= now - CONNECT_WINDOW)):
         work.setdefault(r.target, set()).add(r.session_id)
     return work

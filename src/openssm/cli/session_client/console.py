@@ -84,7 +84,8 @@ class Console:
 
         saved = termios.tcgetattr(self.stdin_fd)
         try:
-            tty.setraw(self.stdin_fd)
+            # TCSANOW, not setraw's default TCSAFLUSH: what was typed while the session was starting is kept.
+            tty.setraw(self.stdin_fd, termios.TCSANOW)
             yield
         finally:
             termios.tcsetattr(self.stdin_fd, termios.TCSADRAIN, saved)
