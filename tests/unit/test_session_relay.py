@@ -188,3 +188,17 @@ def test_ends_held_by_two_processes_meet_over_the_links_and_only_the_agents_proc
     client, agent, here_seen, there_seen = asyncio.run(scenario())
     assert client.frames == [greeting] and agent.frames == [typed_in]
     assert here_seen.outputs == [] and there_seen.outputs == [b"$ "]
+
+
+def test_an_unrecorded_session_counts_each_messages_bytes_once_from_its_header() -> None:
+    async def scenario() -> SessionRelay:
+        relay = SessionRelay(SESSION, NODE, Seen(), check_digests=False)
+        await relay.join(Side.CLIENT, Socket())
+        await relay.join(Side.AGENT, Socket())
+        for frame in (out(0, b"abc"), out(2, b"fg"), out(0, b"abc"), out(1, b"de"), out(2, b"fg")):
+            await relay.forward(Side.AGENT, frame)
+        await relay.forward(Side.CLIENT, typed(0, b"xyz"))
+        await relay.forward(Side.CLIENT, typed(1, json.dumps({"cols": 1, "rows": 1}).encode(), PayloadType.SIZE))
+        return relay
+    relay = asyncio.run(scenario())
+    assert (relay.bytes_to_client, relay.bytes_from_client) == (7, 3)

@@ -92,6 +92,27 @@ class AgentMessage:
                    schema)
 
 
+@dataclass(frozen=True)
+class Glance:
+    """What a relay needs of a frame without copying or hashing its payload."""
+
+    message_type: str
+    sequence_number: int
+    payload_type: int
+    payload_length: int
+
+
+def glance(data: bytes) -> Glance:
+    """The header of an AgentMessage frame; its payload is neither copied nor checked."""
+    if len(data) < _HEADER.size:
+        raise AgentMessageError(f"frame of {len(data)} bytes is shorter than an AgentMessage header")
+    (header_length, kind, _schema, _created, sequence, _flags, _message_id, _digest, payload_type,
+     payload_length) = _HEADER.unpack_from(data)
+    if header_length != HEADER_LENGTH or len(data) - _HEADER.size != payload_length:
+        raise AgentMessageError("not an AgentMessage frame")
+    return Glance(kind.decode("utf-8", "replace").rstrip(" \x00"), sequence, payload_type, payload_length)
+
+
 def json_payload(payload: bytes, what: str) -> dict[str, Any]:
     """A payload that must be a JSON object (control and data channel messages carry JSON)."""
     try:
