@@ -62,6 +62,9 @@ def run_server(config: ServerConfig, *, log_level: str = "info") -> None:
     ensure_bootstrapped(container)
     if config.dev_mode:
         log.warning("dev mode: any unknown access key is accepted as the root of account 123456789012")
+    if config.workers > 1 and not config.nats_url:
+        log.warning("--workers %d without --nats-url: a session whose client and node reach different worker "
+                    "processes cannot connect", config.workers)
     local = local_agent.start(container) if config.local_agent else None
     common: dict[str, Any] = dict(
         host=config.host,
