@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -293,3 +294,23 @@ def test_a_session_whose_client_and_node_reach_different_replicas_meets_over_nat
     assert b"across-21" in transcript.read_bytes()
     assert not (second.data_dir / "session-logs" / f"{session_id}.log").exists()
     assert len(_session_events(first, session_id)) == 1
+
+
+def test_a_shell_survives_a_server_restart_without_losing_or_repeating_output(
+        fresh_server: Callable[..., ServerProcess], tmp_path: Path) -> None:
+    server = fresh_server()
+    node = AgentProcess(server, tmp_path / "agent").register().start()
+    try:
+        node.wait_online()
+        child = start_session(server, "--target", node.instance_id)
+        child.sendline("stty -echo; for i in $(seq 1 30); do echo line-$i; sleep 0.2; done; echo all-done")
+        child.expect("line-3")
+        server.stop()  # both ends lose their WebSockets: the agent reconnects, the plugin calls ResumeSession
+        server.start()
+        child.expect("all-done", timeout=90)
+        lines = [int(n) for n in re.findall(r"line-(\d+)", child.before)]
+        assert lines == list(range(4, 31))  # the rest of the output, in order, each line once
+        child.sendline("exit")
+        child.expect(pexpect.EOF)
+    finally:
+        node.stop()

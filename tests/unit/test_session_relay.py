@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,19 @@ def test_an_unrecorded_session_counts_each_messages_bytes_once_from_its_header()
         return relay
     relay = asyncio.run(scenario())
     assert (relay.bytes_to_client, relay.bytes_from_client) == (7, 3)
+
+
+def test_the_agents_session_state_is_kept_from_the_client() -> None:
+    from openssm.protocol.agent_message import Flags
+
+    state = AgentMessage(MessageType.AGENT_SESSION_STATE, 0, Flags.NONE, uuid.uuid4(), PayloadType.UNDEFINED,
+                         b'{"SessionState":"Connected"}', 0).encode()
+
+    async def scenario() -> Socket:
+        relay, client = SessionRelay(SESSION, NODE, Seen()), Socket()
+        await relay.join(Side.CLIENT, client)
+        await relay.forward(Side.AGENT, state)
+        await relay.forward(Side.AGENT, out(0, b"$ "))
+        return client
+    frames = asyncio.run(scenario()).frames
+    assert [AgentMessage.decode(f).message_type for f in frames] == [MessageType.OUTPUT]

@@ -66,6 +66,13 @@ class _End:
     stream: IncomingStream = field(default_factory=IncomingStream)  # what this end sends, ordered
 
 
+def _is_session_state(frame: bytes) -> bool:
+    try:
+        return glance(frame).message_type == MessageType.AGENT_SESSION_STATE
+    except AgentMessageError:
+        return False
+
+
 class _SequenceCounter:
     """Bytes of each sequence number once, however often it is resent (IncomingStream's rule, without keeping
     the messages)."""
@@ -132,6 +139,8 @@ class SessionRelay:
     async def forward(self, source: Side, frame: bytes) -> None:
         """A frame from `source`, held here, to the other end: here (now, or when it connects), or in the
         process that holds it."""
+        if source is Side.AGENT and _is_session_state(frame):
+            return  # the agent's agent_session_state is for the service: AWS's plugin warns of it as unknown
         closed = self._observe(source, frame)
         if not await self._to_local(source.other, frame) and self._links.enabled:
             await self._links.publish(self.session_id, source.other.value, frame)

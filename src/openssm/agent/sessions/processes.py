@@ -43,6 +43,10 @@ def _take_controlling_terminal() -> None:
     # Runs in the child between fork and exec, after setsid(): its stdin (the PTY's slave) becomes the
     # controlling terminal, so the shell has job control and Ctrl-C reaches its foreground job.
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # An agent started in the background by a shell inherits SIGINT and SIGQUIT ignored, and so would the
+    # session's shell: Ctrl-C would echo ^C and stop nothing.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 class PtyProcess:
