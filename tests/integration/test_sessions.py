@@ -262,6 +262,8 @@ def test_a_shell_recording_also_goes_to_the_bucket_the_preferences_name(
         time.sleep(0.3)
     assert keys == {f"fleet/{session_id}.log", f"fleet/{session_id}.cast"}
     assert b"logged-25" in s3.get_object(Bucket="session-logs", Key=f"fleet/{session_id}.log")["Body"].read()
+    described = history(server, session_id)
+    assert described["OutputUrl"]["S3OutputUrl"] == f"{s3_store}/session-logs/fleet/{session_id}.log"
 
 
 def test_a_session_whose_client_and_node_reach_different_replicas_meets_over_nats(

@@ -20,7 +20,7 @@ from openssm.container import Container
 from openssm.iam.principals import Caller, PrincipalType
 from openssm.services import sessions
 from openssm.services.audit_record import ApiCallRecord
-from openssm.services.session_recording import SessionRecording
+from openssm.services.session_recording import SessionRecording, recording_key
 from openssm.types import AccountId, Arn
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,13 @@ def _finish(container: Container, relay: SessionRelay, session: sessions.Session
 def _upload(container: Container, recording: SessionRecording, session: sessions.Session) -> None:
     """The recording also goes to the S3 bucket the session's preferences name (s3BucketName, s3KeyPrefix), as
     AWS's session logs do, when the server has an S3-compatible store; the data dir keeps its copy."""
-    inputs = session.document_content.get("inputs") or {}
-    bucket, prefix = str(inputs.get("s3BucketName") or ""), str(inputs.get("s3KeyPrefix") or "").strip("/")
-    store = container.output_store
-    if not bucket or store is None:
+    found, store = recording_key(session.session_id, session.document_content, session.session_type), \
+        container.output_store
+    if found is None or store is None:
         return
+    bucket, transcript_key = found
     for path in (recording.transcript_path, recording.cast_path):
-        key = f"{prefix}/{path.name}" if prefix else path.name
+        key = transcript_key.removesuffix(recording.transcript_path.name) + path.name
         try:
             store.put(bucket, key, path.read_bytes())
         except Exception:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from openssm.protocol.asciicast import Event, Header, OutputText
 
@@ -21,6 +21,15 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._-]+")
 
 def recording_dir(data_dir: Path) -> Path:
     return data_dir / "session-logs"
+
+
+def recording_key(session_id: str, document: Mapping[str, Any], session_type: str) -> tuple[str, str] | None:
+    """(bucket, key) of a session's transcript in the S3 bucket its preferences name, if they name one."""
+    inputs = document.get("inputs") or {}
+    bucket, prefix = str(inputs.get("s3BucketName") or ""), str(inputs.get("s3KeyPrefix") or "").strip("/")
+    if not bucket or session_type not in RECORDED_TYPES:
+        return None
+    return bucket, f"{prefix}/{session_id}.log" if prefix else f"{session_id}.log"
 
 
 def paths(directory: Path, session_id: str) -> tuple[Path, Path]:

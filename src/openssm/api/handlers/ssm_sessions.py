@@ -20,6 +20,7 @@ from openssm.errors import AccessDenied, AwsError
 from openssm.iam.ports import AuthorizationTarget
 from openssm.services import instances, session_documents, sessions
 from openssm.services.instances import ManagedInstance
+from openssm.services.session_recording import recording_key
 
 DOCUMENT_ACCESS_CHECK = "ssm:SessionDocumentAccessCheck"
 _PAGE = 20
@@ -112,12 +113,20 @@ def describe_sessions(ctx: RequestContext, p: Params) -> dict[str, Any]:
         found = sessions.describe(conn, ctx.account_id, ctx.region, p["State"], filters, ctx.now)
     start, size = page_start(p.get("NextToken")), p.get("MaxResults") or _PAGE
     more = start + size < len(found)
-    return without_nones({"Sessions": [_session_out(s) for s in found[start:start + size]],
+    return without_nones({"Sessions": [_session_out(ctx, s) for s in found[start:start + size]],
                           "NextToken": page_token(start + size) if more else None})
 
 
-def _session_out(s: sessions.Session) -> dict[str, Any]:
-    return without_nones({
+def _output_url(ctx: RequestContext, s: sessions.Session) -> dict[str, str] | None:
+    """Where a recorded session's log is in the bucket its preferences named (AWS's OutputUrl.S3OutputUrl)."""
+    store, key = ctx.container.output_store, recording_key(s.session_id, s.document_content, s.session_type)
+    if store is None or key is None:
+        return None
+    return {"S3OutputUrl": store.url(*key), "CloudWatchOutputUrl": ""}
+
+
+def _session_out(ctx: RequestContext, s: sessions.Session) -> dict[str, Any]:
+    return without_nones({"OutputUrl": _output_url(ctx, s),
         "SessionId": s.session_id, "Target": s.target, "Status": s.status, "StartDate": s.started_at,
         "EndDate": s.ended_at, "DocumentName": s.document_name, "Owner": s.owner, "Reason": s.reason or None,
         "Details": s.details or None, "MaxSessionDuration": str(s.max_duration_minutes)
