@@ -17,7 +17,6 @@ from botocore.exceptions import ClientError
 from openssm.services.audit_chain import verify_chain
 from openssm.services.audit_query import iter_chain, lookup, read_head
 from openssm.store.db import open_database
-from tests.integration import test_server_modes
 from tests.support.iam import allow, unique, user_with_policy
 from tests.support.server import Credentials, ServerProcess
 from tests.support.signing import json_request, send
@@ -25,7 +24,6 @@ from tests.unit.audit_helpers import ACCOUNT, KEY, call, trail, user
 
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
-postgres_url = test_server_modes.postgres_url  # the fixture giving a fresh PostgreSQL database
 
 
 def events(server: ServerProcess, key: str, value: str, creds: Credentials | None = None,
