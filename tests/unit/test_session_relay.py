@@ -219,3 +219,17 @@ def test_the_agents_session_state_is_kept_from_the_client() -> None:
         return client
     frames = asyncio.run(scenario()).frames
     assert [AgentMessage.decode(f).message_type for f in frames] == [MessageType.OUTPUT]
+
+
+def test_the_node_saying_its_session_ends_is_noted_not_passed_on() -> None:
+    from openssm.protocol.agent_data_channel import AgentSessionState, SessionState
+
+    async def scenario() -> tuple[Socket, bool]:
+        relay, client = SessionRelay(SESSION, NODE, Seen()), Socket()
+        await relay.join(Side.CLIENT, client)
+        await relay.forward(Side.AGENT, AgentSessionState(SESSION, SessionState.CONNECTED).message(0).encode())
+        assert not relay.agent_terminating
+        await relay.forward(Side.AGENT, AgentSessionState(SESSION, SessionState.TERMINATING).message(0).encode())
+        return client, relay.agent_terminating
+    client, terminating = asyncio.run(scenario())
+    assert client.frames == [] and terminating

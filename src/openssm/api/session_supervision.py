@@ -27,12 +27,16 @@ log = logging.getLogger(__name__)
 LOOK_SECONDS = 1.0
 # How long a session waits for its client to come back (ResumeSession) before it is terminated.
 CLIENT_GRACE_SECONDS = 120.0
+# Once the node has said a session is ending and closed its data channel, how long agent_task_complete (which
+# carries the node's closing words, and travels on a control channel that may be reconnecting) is waited for.
+COMPLETION_GRACE_SECONDS = 3.0
 SESSION_ENDED_EVENT = "SessionEnded"
 
 
 async def supervise(container: Container, relay: SessionRelay, session: sessions.Session) -> None:
     loop = asyncio.get_running_loop()
     absent_since: float | None = None
+    ending_since: float | None = None
     reason = ""
     try:
         while not relay.ended.is_set():
@@ -43,6 +47,10 @@ async def supervise(container: Container, relay: SessionRelay, session: sessions
             status = await run_in_threadpool(_status, container, session.session_id)
             if status is None or status in sessions.HISTORY:
                 break
+            if relay.agent_terminating and not relay.connected(Side.AGENT):
+                ending_since = ending_since if ending_since is not None else loop.time()
+                if loop.time() - ending_since >= COMPLETION_GRACE_SECONDS:
+                    break
             # The client may be held by another process: the store says whether it is connected somewhere.
             if relay.connected(Side.CLIENT) or status == "Connected":
                 absent_since = None

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from openssm.bus.session_links import NoLinks, SessionLinks
+from openssm.protocol.agent_data_channel import AgentSessionState, SessionState
 from openssm.protocol.agent_message import AgentMessage, AgentMessageError, PayloadType, glance
 from openssm.protocol.data_channel import ChannelClosed, MessageType, terminal_size
 from openssm.protocol.stream_window import IncomingStream
@@ -66,6 +67,13 @@ class _End:
     stream: IncomingStream = field(default_factory=IncomingStream)  # what this end sends, ordered
 
 
+def _terminating(frame: bytes) -> bool:
+    try:
+        return AgentSessionState.decode(AgentMessage.decode(frame)).state is SessionState.TERMINATING
+    except AgentMessageError:
+        return False
+
+
 def _is_session_state(frame: bytes) -> bool:
     try:
         return glance(frame).message_type == MessageType.AGENT_SESSION_STATE
@@ -104,6 +112,7 @@ class SessionRelay:
         self._check_digests = check_digests
         self._links: SessionLinks = links or NoLinks()
         self.agent_joined = False  # the agent's end has been held here: this relay watches the session
+        self.agent_terminating = False  # the node said the session ended there
         self._counters = {Side.CLIENT: _SequenceCounter(), Side.AGENT: _SequenceCounter()}
         self.target = target
         self.observer = observer
@@ -140,7 +149,10 @@ class SessionRelay:
         """A frame from `source`, held here, to the other end: here (now, or when it connects), or in the
         process that holds it."""
         if source is Side.AGENT and _is_session_state(frame):
-            return  # the agent's agent_session_state is for the service: AWS's plugin warns of it as unknown
+            # For the service, not the client (AWS's plugin warns of it as unknown). "Terminating": the
+            # session ended on the node, which closes its data channel next.
+            self.agent_terminating |= _terminating(frame)
+            return
         closed = self._observe(source, frame)
         if not await self._to_local(source.other, frame) and self._links.enabled:
             await self._links.publish(self.session_id, source.other.value, frame)
