@@ -28,16 +28,17 @@ import websockets
 from openssm.protocol.data_channel import OpenDataChannel
 from tests.integration.conftest import NATS_URL
 from tests.support.agents import AgentProcess, node_role
-from tests.support.iam import unique
-from tests.support.server import ServerProcess
+from tests.support.iam import unique, user_with_policy
+from tests.support.server import Credentials, ServerProcess
 from tests.support.sessions import Sshd, aws_command, aws_env
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the agent runs shells as ssm-user, which needs root")
 
 
-def start_session(server: ServerProcess, *args: str, timeout: float = 60) -> pexpect.spawn:
+def start_session(server: ServerProcess, *args: str, timeout: float = 60,
+                  creds: Credentials | None = None) -> pexpect.spawn:
     aws = aws_command(server)
-    child = pexpect.spawn(aws[0], [*aws[1:], "ssm", "start-session", *args], env=aws_env(server),
+    child = pexpect.spawn(aws[0], [*aws[1:], "ssm", "start-session", *args], env=aws_env(server, creds),
                           timeout=timeout, encoding="utf-8", dimensions=(24, 80))
     child.expect(r"Starting session with SessionId: (\S+)")
     return child
@@ -314,5 +315,30 @@ def test_a_shell_survives_a_server_restart_without_losing_or_repeating_output(
         assert lines == list(range(4, 31))  # the rest of the output, in order, each line once
         child.sendline("exit")
         child.expect(pexpect.EOF)
+    finally:
+        node.stop()
+
+
+def test_run_as_sessions_run_as_the_principals_tag_or_the_preferences_default_user(
+        fresh_server: Callable[..., ServerProcess], tmp_path: Path) -> None:
+    server = fresh_server()
+    preferences = {"schemaVersion": "1.0", "description": "Document to hold regional settings for Session Manager",
+                   "sessionType": "Standard_Stream",
+                   "inputs": {"runAsEnabled": True, "runAsDefaultUser": "nobody", "idleSessionTimeout": "20"}}
+    server.client("ssm").create_document(Name="SSM-SessionManagerRunShell", DocumentType="Session",
+                                         Content=json.dumps(preferences))
+    _, tagged = user_with_policy(server, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ssm:StartSession", "ssm:TerminateSession"], "Resource": "*"}]},
+        tags={"SSMSessionRunAs": "daemon"})
+    node = AgentProcess(server, tmp_path / "agent").register().start()
+    try:
+        node.wait_online()
+        for creds, user in ((None, "nobody"), (tagged, "daemon")):
+            child = start_session(server, "--target", node.instance_id, creds=creds)
+            child.sendline("echo I-am-$(id -un)")
+            child.expect(r"I-am-(\w+)\r")
+            assert child.match.group(1) == user
+            child.sendline("exit")
+            child.expect(pexpect.EOF)
     finally:
         node.stop()
