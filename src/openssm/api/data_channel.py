@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from typing import Any
 
@@ -66,11 +65,11 @@ def routes(container: Container, authenticator: Authenticator, tokens: ChannelTo
         except (TimeoutError, AgentMessageError, WebSocketDisconnect, KeyError):
             await websocket.close(1008)
             return
-        side = await run_in_threadpool(_admit, container, tokens, session_id, opened)
-        if side is None:
+        admitted = await run_in_threadpool(_admit, container, tokens, session_id, opened)
+        if admitted is None:
             await websocket.close(1008, "invalid token")
             return
-        await _relay(container, websocket, session_id, side)
+        await _relay(container, websocket, *admitted)
 
     return [Route("/v1/data-channel/{session_id}", create_data_channel, methods=["POST"]),
             WebSocketRoute("/v1/data-channel/{session_id}", data_channel)]
@@ -85,17 +84,19 @@ def _session(container: Container, session_id: str) -> sessions.Session | None:
         return sessions.locate(conn, session_id)
 
 
-def _admit(container: Container, tokens: ChannelTokens, session_id: str, opened: dict[str, Any]) -> Side | None:
-    """Which end the open frame's token admits, if any: the node's (it names itself), or the client's."""
+def _admit(container: Container, tokens: ChannelTokens, session_id: str,
+           opened: dict[str, Any]) -> tuple[sessions.Session, Side] | None:
+    """The session and which of its ends the open frame's token admits, if any: the node's (it names
+    itself), or the client's."""
     token, node = str(opened.get("TokenValue") or ""), opened.get("ClientInstanceId")
-    session = _session(container, session_id)
-    if session is None or session.status not in sessions.ACTIVE or not token:
-        return None
-    if node:
-        good = node == session.target and tokens.valid(token, _agent_subject(session_id), container.clock.now())
-        return Side.AGENT if good else None
     with container.db.read() as conn:
-        return Side.CLIENT if sessions.token_valid(conn, session_id, token) else None
+        session = sessions.locate(conn, session_id)
+        if session is None or session.status not in sessions.ACTIVE or not token:
+            return None
+        if node:
+            good = node == session.target and tokens.valid(token, _agent_subject(session_id), container.clock.now())
+            return (session, Side.AGENT) if good else None
+        return (session, Side.CLIENT) if sessions.token_valid(conn, session_id, token) else None
 
 
 def _new_relay(container: Container, session: sessions.Session) -> SessionRelay:
@@ -107,11 +108,8 @@ def _new_relay(container: Container, session: sessions.Session) -> SessionRelay:
     return SessionRelay(session.session_id, session.target, observer, links=links)
 
 
-async def _relay(container: Container, websocket: WebSocket, session_id: str, side: Side) -> None:
-    session = await run_in_threadpool(_session, container, session_id)
-    if session is None:
-        await websocket.close(1008)
-        return
+async def _relay(container: Container, websocket: WebSocket, session: sessions.Session, side: Side) -> None:
+    session_id = session.session_id
     relay, made = container.session_relays.get_or_make(session_id, lambda: _new_relay(container, session))
     if made:
         asyncio.create_task(supervise(container, relay, session))
@@ -139,7 +137,3 @@ async def _relay(container: Container, websocket: WebSocket, session_id: str, si
 def _mark(container: Container, session_id: str, status: str) -> None:
     with container.db.begin() as conn:
         sessions.set_status(conn, session_id, status, container.clock.now())
-
-
-def now_ms() -> int:
-    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)

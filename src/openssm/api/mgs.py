@@ -164,7 +164,7 @@ class ControlChannel:
                     self._sent.add(job.job_id)
                     if job.topic.startswith(mgs.SEND_COMMAND_TOPIC):
                         self._unacked.add(job.job_id)
-                    await self._ws.send_bytes(job.message(_now_ms()).encode())
+                    await self._ws.send_bytes(job.message(now_ms()).encode())
             await box.event.wait()
             look = False
 
@@ -196,7 +196,7 @@ class ControlChannel:
             await self._session_ended(complete)
             # As AWS's service: the agent resends agent_task_complete until it is acknowledged by message id.
             ack = session_tasks.TaskAcknowledge(complete.task_id, str(message.message_id), complete.topic)
-            await self._ws.send_bytes(ack.message(_now_ms()).encode())
+            await self._ws.send_bytes(ack.message(now_ms()).encode())
             return
         if message.message_type == mgs.ControlType.JOB_ACK:
             self._unacked.discard(mgs.JobAck.decode(message).job_id)
@@ -206,7 +206,7 @@ class ControlChannel:
         reply = mgs.JobReply.decode(message)
         self._unacked.discard(reply.job_id)
         wake = await asyncio.wrap_future(self._container.command_replies.submit(self._instance_id, reply))
-        await self._ws.send_bytes(mgs.reply_ack(reply.job_id, message, _now_ms()).encode())
+        await self._ws.send_bytes(mgs.reply_ack(reply.job_id, message, now_ms()).encode())
         if reply.document_status in commands.FINAL:  # stored: the store no longer offers it, so forget it
             command_id = command_id_of(reply.job_id)
             self._sent.discard(run_command_message_id(command_id, self._instance_id))
@@ -231,7 +231,7 @@ class ControlChannel:
         if await run_in_threadpool(record):
             # The client prints the node's closing words (an idle timeout's, a failure's) as AWS's plugin does.
             output = "" if complete.final_status == "Success" else complete.output
-            self._container.session_relays.end(complete.task_id, output, _now_ms())
+            self._container.session_relays.end(complete.task_id, output, now_ms())
 
 
 def session_task(session: sessions.Session) -> session_tasks.SessionTask:
@@ -269,5 +269,5 @@ class StoreWatcher:
             hub.notify(instance_id)
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
     return int(dt.datetime.now(dt.UTC).timestamp() * 1000)

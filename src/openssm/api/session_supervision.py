@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import uuid
 
 from starlette.concurrency import run_in_threadpool
 
+from openssm.api.mgs import now_ms
 from openssm.bus.session_relay import SessionRelay, Side
 from openssm.container import Container
 from openssm.iam.principals import Caller, PrincipalType
@@ -62,7 +62,7 @@ async def supervise(container: Container, relay: SessionRelay, session: sessions
     except Exception:
         log.exception("session %s: supervision failed", session.session_id)
     finally:
-        await relay.close("", _now_ms())
+        await relay.close("", now_ms())
         container.session_relays.forget(session.session_id, relay)
         relay.observer.close()
         # Where both ends met, or the agent's end was held: the process that watched the session reports it.
@@ -124,7 +124,3 @@ def owner_caller(session: sessions.Session) -> Caller:
     kind = PrincipalType.ROOT if resource == "root" else \
         PrincipalType.ASSUMED_ROLE if resource.startswith("assumed-role/") else PrincipalType.USER
     return Caller(AccountId(session.account_id), Arn(session.owner), kind, "", resource.rsplit("/", 1)[-1])
-
-
-def _now_ms() -> int:
-    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)

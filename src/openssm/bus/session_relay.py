@@ -23,7 +23,7 @@ from typing import Protocol
 
 from openssm.bus.session_links import NoLinks, SessionLinks
 from openssm.protocol.agent_data_channel import AgentSessionState, SessionState
-from openssm.protocol.agent_message import AgentMessage, AgentMessageError, PayloadType, glance
+from openssm.protocol.agent_message import AgentMessage, AgentMessageError, Glance, PayloadType, glance
 from openssm.protocol.data_channel import ChannelClosed, MessageType, terminal_size
 from openssm.protocol.stream_window import IncomingStream
 
@@ -74,11 +74,16 @@ def _terminating(frame: bytes) -> bool:
         return False
 
 
-def _is_session_state(frame: bytes) -> bool:
+def _glance(frame: bytes) -> Glance | None:
     try:
-        return glance(frame).message_type == MessageType.AGENT_SESSION_STATE
+        return glance(frame)
     except AgentMessageError:
-        return False
+        return None
+
+
+def _counts(source: Side, payload_type: int) -> bool:
+    """The payloads that are a session's content: its bytes each way (and a command's stderr)."""
+    return payload_type == PayloadType.OUTPUT or (source is Side.AGENT and payload_type == PayloadType.STDERR)
 
 
 class _SequenceCounter:
@@ -148,12 +153,13 @@ class SessionRelay:
     async def forward(self, source: Side, frame: bytes) -> None:
         """A frame from `source`, held here, to the other end: here (now, or when it connects), or in the
         process that holds it."""
-        if source is Side.AGENT and _is_session_state(frame):
+        seen = _glance(frame)
+        if source is Side.AGENT and seen is not None and seen.message_type == MessageType.AGENT_SESSION_STATE:
             # For the service, not the client (AWS's plugin warns of it as unknown). "Terminating": the
             # session ended on the node, which closes its data channel next.
             self.agent_terminating |= _terminating(frame)
             return
-        closed = self._observe(source, frame)
+        closed = self._observe(source, frame, seen)
         if not await self._to_local(source.other, frame) and self._links.enabled:
             await self._links.publish(self.session_id, source.other.value, frame)
         if closed:
@@ -161,7 +167,7 @@ class SessionRelay:
 
     async def deliver(self, side: Side, frame: bytes) -> None:
         """A frame for the `side` end held here, from the other end held in another process."""
-        closed = self._observe(side.other, frame)
+        closed = self._observe(side.other, frame, _glance(frame))
         await self._to_local(side, frame)
         if closed:
             self.ended.set()
@@ -185,61 +191,47 @@ class SessionRelay:
             end.waiting.append(frame)
             end.waiting_bytes += len(frame)
 
-    def _observe(self, source: Side, frame: bytes) -> bool:
-        """Feed the recording and the counters; True when the frame closes the channel."""
-        if not self._check_digests:
-            return self._count(source, frame)
-        try:
-            message = AgentMessage.decode(frame, check_digest=self._check_digests)
-        except AgentMessageError as err:
-            log.info("session %s: an undecodable frame from the %s passed through: %s", self.session_id, source, err)
+    def _observe(self, source: Side, frame: bytes, seen: Glance | None) -> bool:
+        """Feed the recording and the counters; True when the frame closes the channel. An unrecorded
+        session's frames are counted from their headers alone (a tunnel's speed depends on it)."""
+        if seen is None:
+            log.info("session %s: an undecodable frame from the %s passed through", self.session_id, source)
             return False
-        if message.message_type == MessageType.CHANNEL_CLOSED:
+        if seen.message_type == MessageType.CHANNEL_CLOSED:
             return True
         if self._links.enabled and not self.agent_joined:
             return False  # the process holding the agent's end watches
-        expected = MessageType.INPUT if source is Side.CLIENT else MessageType.OUTPUT
-        if message.message_type != expected:
+        if seen.message_type != (MessageType.INPUT if source is Side.CLIENT else MessageType.OUTPUT):
+            return False
+        if not self._check_digests:
+            counted = seen.payload_length if _counts(source, seen.payload_type) else 0
+            self._tally(source, self._counters[source].fresh(seen.sequence_number, counted))
+            return False
+        try:
+            message = AgentMessage.decode(frame)
+        except AgentMessageError as err:
+            log.info("session %s: an undecodable frame from the %s passed through: %s", self.session_id, source, err)
             return False
         for m in self._ends[source].stream.receive(message).ready:
             self._content(source, m)
         return False
 
-    def _count(self, source: Side, frame: bytes) -> bool:
-        """An unrecorded session's frame: its header alone counts its bytes (a tunnel's speed depends on it)."""
-        try:
-            seen = glance(frame)
-        except AgentMessageError:
-            return False
-        if seen.message_type == MessageType.CHANNEL_CLOSED:
-            return True
-        if self._links.enabled and not self.agent_joined:
-            return False
-        expected = MessageType.INPUT if source is Side.CLIENT else MessageType.OUTPUT
-        if seen.message_type != expected:
-            return False
-        counted = self._counters[source].fresh(seen.sequence_number,
-                                               seen.payload_length if seen.payload_type == PayloadType.OUTPUT else 0)
+    def _tally(self, source: Side, count: int) -> None:
         if source is Side.CLIENT:
-            self.bytes_from_client += counted
+            self.bytes_from_client += count
         else:
-            self.bytes_to_client += counted
-        return False
+            self.bytes_to_client += count
 
     def _content(self, source: Side, message: AgentMessage) -> None:
-        if message.payload_type == PayloadType.OUTPUT:
+        if _counts(source, message.payload_type):
+            self._tally(source, len(message.payload))
             if source is Side.CLIENT:
-                self.bytes_from_client += len(message.payload)
                 self.observer.input(message.payload)
             else:
-                self.bytes_to_client += len(message.payload)
                 self.observer.output(message.payload)
         elif message.payload_type == PayloadType.SIZE and source is Side.CLIENT:
             with contextlib.suppress(AgentMessageError):
                 self.observer.resized(*terminal_size(message.payload))
-        elif source is Side.AGENT and message.payload_type == PayloadType.STDERR:
-            self.bytes_to_client += len(message.payload)
-            self.observer.output(message.payload)
 
     async def close(self, output: str, now_ms: int) -> None:
         """End the session on both ends: channel_closed to each connected end, then the connection closes."""

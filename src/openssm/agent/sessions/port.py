@@ -32,6 +32,16 @@ async def resolve(host: str) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+async def destination(config: SessionConfig) -> tuple[PortProperties, list[str]]:
+    """The port a session's connections go to and the addresses to try; SessionFailed when the document's
+    port or host is not usable."""
+    try:
+        port = config.port
+        return port, await resolve(port.host)
+    except (InvalidSession, OSError) as err:
+        raise SessionFailed(str(err)) from err
+
+
 async def dial(port: PortProperties, addresses: list[str]) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A connection to the session's destination: localhost, or the first of `host`'s addresses that answers."""
     candidates = addresses or ["localhost"]
@@ -64,11 +74,7 @@ class PortPlugin:
         self._pump: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        try:
-            self._port = self._config.port
-            self._addresses = await resolve(self._port.host)
-        except (InvalidSession, OSError) as err:
-            raise SessionFailed(str(err)) from err
+        self._port, self._addresses = await destination(self._config)
         await self._connect()
         self._pump = asyncio.create_task(self._send_output())
 

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 
-from openssm.agent.sessions.document import InvalidSession, PortProperties, SessionConfig
-from openssm.agent.sessions.plugin import PORT_READ, FinalStatus, Output, PluginResult, SessionFailed
-from openssm.agent.sessions.port import close_writer, dial, resolve
+from openssm.agent.sessions.document import PortProperties, SessionConfig
+from openssm.agent.sessions.plugin import PORT_READ, FinalStatus, Output, PluginResult
+from openssm.agent.sessions.port import close_writer, destination, dial
 from openssm.protocol.agent_data_channel import read_flag
 from openssm.protocol.agent_message import PayloadType
 from openssm.protocol.data_channel import FlagValue
@@ -46,11 +46,7 @@ class MuxPortPlugin:
         self._pinger: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        try:
-            self._port = self._config.port
-            self._addresses = await resolve(self._port.host)
-        except (InvalidSession, OSError) as err:
-            raise SessionFailed(str(err)) from err
+        self._port, self._addresses = await destination(self._config)
         if self._keepalive:
             self._pinger = asyncio.create_task(self._ping())
 

@@ -9,10 +9,9 @@ import asyncio
 import contextlib
 import signal
 import struct
-from collections.abc import Callable
 
-from openssm.cli.session_client.context import CONTROL_SIGNALS, SessionContext
-from openssm.cli.session_client.ports import READ_SIZE, PortParameters, listen, terminate
+from openssm.cli.session_client.context import SessionContext
+from openssm.cli.session_client.ports import READ_SIZE, LocalListener, PortParameters, terminate
 from openssm.protocol.agent_message import PayloadType
 from openssm.protocol.data_channel import FlagValue
 from openssm.protocol.data_channel_endpoint import StreamData
@@ -32,14 +31,11 @@ class MuxPortForwarding:
         self._keepalive_every = keepalive_every
         self._writers: dict[int, asyncio.StreamWriter] = {}
         self._announced = False
-        self._server: asyncio.Server | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._remove_signals: Callable[[], None] = lambda: None
+        self._local = LocalListener(ctx, params)
 
     async def start(self) -> None:
-        self._server, announcement = await listen(self.params, self.ctx.session_id, self._serve)
-        self._remove_signals = self.ctx.on_signals(CONTROL_SIGNALS, self._on_signal)
-        self._tasks.append(asyncio.create_task(self._keepalive()))
+        announcement = await self._local.open(self._serve, self._on_signal)
+        self._local.run(self._keepalive())
         self.ctx.console.out(announcement)
         self.ctx.console.out("\nWaiting for connections...\n")
 
@@ -71,17 +67,13 @@ class MuxPortForwarding:
                 await self._send_frames(self.mux.close(event.stream_id))  # the agent's end never opens streams
 
     async def stop(self) -> None:
-        self._remove_signals()
-        for task in self._tasks:
-            task.cancel()
-        if self._server is not None:
-            self._server.close()
+        self._local.close()
         for writer in list(self._writers.values()):
             writer.close()
         self._writers.clear()
 
     def _on_signal(self, _: signal.Signals) -> None:
-        self._tasks.append(asyncio.get_running_loop().create_task(terminate(self.ctx)))
+        self._local.run(terminate(self.ctx))
 
     async def _send_frames(self, frames: bytes) -> None:
         if frames:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,33 @@ async def listen(params: PortParameters, session_id: str, handler: ConnectionHan
     return server, f"Port {port} opened for sessionId {session_id}."
 
 
+class LocalListener:
+    """What both local port forwardings hold: the listener, the Ctrl-C handler, and the session's tasks."""
+
+    def __init__(self, ctx: SessionContext, params: PortParameters) -> None:
+        self._ctx = ctx
+        self._params = params
+        self.tasks: list[asyncio.Task[None]] = []
+        self._server: asyncio.Server | None = None
+        self._remove_signals: Callable[[], None] = lambda: None
+
+    async def open(self, handler: ConnectionHandler, on_signal: Callable[[signal.Signals], None]) -> str:
+        """Listen and take Ctrl-C; answers AWS's line announcing the listener."""
+        self._server, announcement = await listen(self._params, self._ctx.session_id, handler)
+        self._remove_signals = self._ctx.on_signals(CONTROL_SIGNALS, on_signal)
+        return announcement
+
+    def run(self, work: Coroutine[Any, Any, None]) -> None:
+        self.tasks.append(asyncio.get_running_loop().create_task(work))
+
+    def close(self) -> None:
+        self._remove_signals()
+        for task in self.tasks:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+
+
 async def terminate(ctx: SessionContext) -> None:
     """Ctrl-C in a port session: AWS's plugin tells the agent (TerminateSession flag) and exits."""
     ctx.console.out("Terminate signal received, exiting.\n")
@@ -116,14 +143,11 @@ class BasicPortForwarding:
         self._waiting: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
         self._writer: asyncio.StreamWriter | None = None
         self._early: list[bytes] | None = []  # the agent's bytes before the first connection
-        self._server: asyncio.Server | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._remove_signals: Callable[[], None] = lambda: None
+        self._local = LocalListener(ctx, params)
 
     async def start(self) -> None:
-        self._server, announcement = await listen(self.params, self.ctx.session_id, self._queue)
-        self._remove_signals = self.ctx.on_signals(CONTROL_SIGNALS, self._on_signal)
-        self._tasks.append(asyncio.create_task(self._serve()))
+        announcement = await self._local.open(self._queue, self._on_signal)
+        self._local.run(self._serve())
         self.ctx.console.out(announcement + "\n")
 
     async def receive(self, data: StreamData) -> None:
@@ -135,17 +159,13 @@ class BasicPortForwarding:
             self._early.append(data.payload)
 
     async def stop(self) -> None:
-        self._remove_signals()
-        for task in self._tasks:
-            task.cancel()
-        if self._server is not None:
-            self._server.close()
+        self._local.close()
         if self._writer is not None:
             self._writer.close()
 
     def _on_signal(self, _: signal.Signals) -> None:
         if agent_version_after(self.ctx.agent_version, TERMINATE_SESSION_FLAG_AFTER):
-            self._tasks.append(asyncio.get_running_loop().create_task(terminate(self.ctx)))
+            self._local.run(terminate(self.ctx))
         else:  # older agents know no TerminateSession flag; AWS's plugin calls TerminateSession there
             self.ctx.console.out("Terminate signal received, exiting.\n")
             self.ctx.finish(0)
