@@ -40,6 +40,8 @@ class ServerConfig:
     node_key_rotation_days: float = 30.0
     # NATS (nats://host:port) joins a session's two ends when they reach different server processes or replicas.
     nats_url: str | None = None
+    # Agents older than this cannot enrol by Default Host Management (AWS: 3.2.582.0).
+    min_agent_version: str = "3.2.582.0"
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"\d{12}", self.default_account):
@@ -52,6 +54,8 @@ class ServerConfig:
             raise ValueError(f"port out of range: {self.port}")
         if not 0 <= self.node_key_rotation_days <= 36500:  # also refuses NaN
             raise ValueError(f"the node key rotation age must be 0 to 36500 days, not {self.node_key_rotation_days}")
+        if not re.fullmatch(r"\d+(\.\d+){0,3}", self.min_agent_version):
+            raise ValueError(f"the minimum agent version must look like 3.2.582.0, not {self.min_agent_version!r}")
 
     @property
     def scheme(self) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from openssm.errors import AuthFailure
 from openssm.iam.ports import CredentialResolver
 from openssm.iam.principals import Caller, PrincipalType, root_caller
 from openssm.protocol import rsa_auth, sigv4
+from openssm.services.ec2_instances import identity_instance
 from openssm.services.instances import NodeKey
 from openssm.types import DEFAULT_ACCOUNT, AccessKeyId, AccountId, Arn, Region
 
@@ -82,7 +83,21 @@ class Authenticator:
                 raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
         elif info.security_token:
             raise sigv4.auth_error(sigv4.AuthErrorKind.UNKNOWN_KEY, family)
-        return Authenticated(resolved.caller, Region(info.region), info.service)
+        caller = resolved.caller
+        if rsa_auth.ASYMMETRIC_AUTH_HEADER.lower() in req.headers:
+            caller = self._prove_instance_key(req, caller, family)
+        return Authenticated(caller, Region(info.region), info.service)
+
+    def _prove_instance_key(self, req: IncomingRequest, caller: Caller, family: str) -> Caller:
+        """Default Host Management: an instance's identity credentials signed the request, and the header signs
+        their Authorization with the key the instance registered. A wrong signature fails the request; a
+        header from anyone else is ignored, as it proves nothing about them."""
+        instance = identity_instance(caller)
+        key = self._node_keys(instance) if instance and self._node_keys else None
+        if instance is None or key is None or not key.public_key:
+            return caller
+        rsa_auth.verify_asymmetric(req.headers, rsa_auth.load_public_key(key.public_key), family=family)
+        return replace(caller, key_proven_instance=instance)
 
     def _authenticate_node(self, req: IncomingRequest, info: sigv4.SignatureInfo, family: str,
                            now: dt.datetime) -> Authenticated:

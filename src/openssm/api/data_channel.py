@@ -47,7 +47,7 @@ class _Socket:
 def routes(container: Container, authenticator: Authenticator, tokens: ChannelTokens) -> list[Route | WebSocketRoute]:
     async def create_data_channel(request: Request) -> Response:
         session_id = request.path_params["session_id"]
-        node = await signing_node(container, authenticator, request)
+        node = await signing_node(container, authenticator, request, "ssmmessages:CreateDataChannel")
         if isinstance(node, Response):
             return node
         session = await run_in_threadpool(_session, container, session_id)

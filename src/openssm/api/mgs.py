@@ -27,6 +27,7 @@ from openssm.api.headers import header_map
 from openssm.bus.local import Deliverable, Mailbox
 from openssm.container import Container
 from openssm.errors import AwsError
+from openssm.iam.ports import AuthorizationTarget, CallFacts
 from openssm.protocol import mgs, session_tasks
 from openssm.protocol.agent_message import AgentMessage, AgentMessageError
 from openssm.protocol.message_ids import cancel_message_id, command_id_of, run_command_message_id
@@ -68,17 +69,31 @@ def json_error(message: str, status: int) -> Response:
     return Response(json.dumps({"message": message}), status_code=status, media_type="application/json")
 
 
-async def signing_node(container: Container, authenticator: Authenticator, request: Request) -> str | Response:
-    """The managed node whose credentials signed `request` (SigV4, service ssmmessages), or the error answer."""
+async def signing_node(container: Container, authenticator: Authenticator, request: Request,
+                       action: str) -> str | Response:
+    """The managed node whose credentials signed `request` (SigV4, service ssmmessages) and whose policies allow
+    `action` (ssmmessages:CreateControlChannel or CreateDataChannel: AWS's managed policies for nodes grant
+    them, and a role without them keeps its node off Session Manager and the control channel); or the error."""
     incoming = IncomingRequest(request.method, request.url.path, request.url.query,
                                header_map(request.scope["headers"]), await request.body())
-    try:
+
+    def authorized_node() -> str | None:
         info = authenticator.signature_scope(incoming)
-        authed = await run_in_threadpool(authenticator.authenticate, incoming, info, "json",
-                                         container.clock.now(), "ssmmessages")
+        authed = authenticator.authenticate(incoming, info, "json", container.clock.now(), "ssmmessages")
+        caller = authed.caller
+        if caller.instance_id is None:
+            return None
+        facts = CallFacts(caller, authed.region, request.client.host if request.client else "",
+                          request.url.scheme in ("https", "wss"), container.clock.now(),
+                          incoming.headers.get("user-agent", ""))
+        container.authorizer.authorize(facts, action, [AuthorizationTarget("*", {})], {})
+        return caller.instance_id
+
+    try:
+        node = await run_in_threadpool(authorized_node)
     except AwsError as err:
         return json_error(err.message, err.status)
-    return authed.caller.instance_id or json_error("Forbidden", 403)
+    return node or json_error("Forbidden", 403)
 
 
 def routes(container: Container, authenticator: Authenticator) -> list[Route | WebSocketRoute]:
@@ -86,7 +101,7 @@ def routes(container: Container, authenticator: Authenticator) -> list[Route | W
 
     async def create_control_channel(request: Request) -> Response:
         instance_id = request.path_params["instance_id"]
-        node = await signing_node(container, authenticator, request)
+        node = await signing_node(container, authenticator, request, "ssmmessages:CreateControlChannel")
         if isinstance(node, Response):
             return node
         if node != instance_id:
@@ -156,6 +171,9 @@ class ControlChannel:
         connecting and whenever asked to look (StoreWatcher asks for work started by another process)."""
         look = True
         while True:
+            if box.closing:
+                await self._ws.close(1008, "the node's credentials were revoked")
+                return
             jobs, asked = box.take()
             if look or asked:
                 jobs += await run_in_threadpool(self._owed)
@@ -261,6 +279,9 @@ class StoreWatcher:
             with container.db.begin() as conn:
                 instances.mark_all_seen(conn, held, now)
             self._counted_at = now
+        with container.db.read() as conn:
+            for instance_id in instances.cut_off_among(conn, held):
+                hub.close(instance_id)
         with container.db.read() as conn:
             work = command_delivery.open_work_by_node(conn)
             for node, waiting in sessions.awaiting_by_node(conn, now).items():

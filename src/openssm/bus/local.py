@@ -38,6 +38,7 @@ class Mailbox:
     jobs: list[Deliverable] = field(default_factory=list)
     look: bool = False  # something happened that only the store can tell
     sent: set[str] = field(default_factory=set)  # job ids the channel has sent on this connection
+    closing: bool = False  # the node was cut off or deregistered: the channel must close
 
     def take(self) -> tuple[list[Deliverable], bool]:
         """The jobs handed over and whether to look at the store; clears both (on the channel's loop)."""
@@ -81,6 +82,17 @@ class LocalHub:
     def notify(self, instance_id: str) -> None:
         """Have the node's channel look at the store, if this process holds it; safe from any thread."""
         self._post(instance_id, None)
+
+    def close(self, instance_id: str) -> None:
+        """Have the node's channel close, if this process holds it; safe from any thread."""
+        with self._lock:
+            box = self._boxes.get(instance_id)
+        if box is not None:
+            def close() -> None:
+                box.closing = True
+                box.event.set()
+
+            box.loop.call_soon_threadsafe(close)
 
     def offer(self, instance_id: str, job: Deliverable) -> None:
         """Hand a started job to the node's channel, if this process holds it; safe from any thread."""

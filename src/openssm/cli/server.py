@@ -41,11 +41,13 @@ from openssm.types import DEFAULT_ACCOUNT, DEFAULT_REGION, AccountId, Region
               help="NATS server relaying sessions between replicas or --workers processes (env OPENSSM_NATS_URL).")
 @click.option("--node-key-rotation-days", default=30.0, show_default=True, type=float,
               help="Ask hybrid nodes whose RSA key is this old to rotate it (0: at every credential refresh).")
+@click.option("--min-agent-version", default="3.2.582.0", show_default=True,
+              help="Refuse Default Host Management to agents older than this (AWS's minimum: 3.2.582.0).")
 def server(host: str, port: int, data_dir: Path, database_url: str | None, tls_cert: Path | None,
            tls_key: Path | None, dev_mode: bool, account_id: str, region: str, master_key_file: Path | None,
            workers: int, log_level: str, local_agent: bool, s3_endpoint: str | None, s3_region: str,
            s3_access_key_id: str | None, s3_secret_access_key: str | None, nats_url: str | None,
-           node_key_rotation_days: float) -> None:
+           node_key_rotation_days: float, min_agent_version: str) -> None:
     """Run the control plane."""
     from openssm.server import run_server
 
@@ -62,6 +64,7 @@ def server(host: str, port: int, data_dir: Path, database_url: str | None, tls_c
             local_agent=local_agent,
             s3=S3Settings(s3_endpoint, s3_region, s3_access_key_id, s3_secret_access_key) if s3_endpoint else None,
             node_key_rotation_days=node_key_rotation_days, nats_url=nats_url,
+            min_agent_version=min_agent_version,
         )
     except ValueError as err:
         raise click.BadParameter(str(err)) from err

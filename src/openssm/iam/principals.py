@@ -43,6 +43,9 @@ class Caller:
     # The managed node (mi-…) whose credentials these are: RequestManagedInstanceRoleToken's role session, or
     # the node's own RSA-signed request. Services let a node reach only its own resources by it.
     instance_id: str | None = None
+    # The EC2 instance whose registered key also signed this request (SSM-AsymmetricKeyAuthorization, Default
+    # Host Management): the instance's identity credentials alone cannot ask for its role credentials.
+    key_proven_instance: str | None = None
 
     @property
     def is_root(self) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Connection
 from openssm.errors import AwsError
 from openssm.iam import entities, instance_profiles, tags
 from openssm.iam.entities import Entity, EntityKind
-from openssm.iam.principals import PrincipalType
+from openssm.iam.principals import Caller, PrincipalType
 from openssm.iam.service_roles import trusts_service
 from openssm.iam.sessions import IssuedCredentials, SessionGrant, issue
 from openssm.protocol.instance_identity import CredentialRequest, IdentityError, InstanceIdentity, verify
@@ -53,6 +53,14 @@ class InstanceCredentials:
 def identity_arn(account_id: str, instance_id: str) -> str:
     """The principal of an instance's identity credentials, as EC2 names it."""
     return f"arn:aws:sts::{account_id}:assumed-role/aws:ec2-instance/{instance_id}"
+
+
+def identity_instance(caller: Caller) -> str | None:
+    """The instance whose identity credentials signed a call, or None for any other caller."""
+    prefix = f"arn:aws:sts::{caller.account_id}:assumed-role/aws:ec2-instance/"
+    if caller.principal_type is not PrincipalType.ASSUMED_ROLE or caller.role_arn is not None:
+        return None
+    return caller.arn[len(prefix):] if caller.arn.startswith(prefix) else None
 
 
 def declare(conn: Connection, account_id: str, region: str, instance_id: str, public_key: str,
@@ -96,7 +104,8 @@ def issue_credentials(conn: Connection, box: SecretBox, request: CredentialReque
     grant = SessionGrant(role.account_id, PrincipalType.ASSUMED_ROLE,
                          f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{identity.instance_id}",
                          f"{role.entity_id}:{identity.instance_id}", identity.instance_id, role.arn, None, (),
-                         tags.tags_of(conn, role.account_id, EntityKind.ROLE.value, role.name), ())
+                         tags.tags_of(conn, role.account_id, EntityKind.ROLE.value, role.name), (),
+                         instance_id=identity.instance_id)  # the node may report for itself with them, as on EC2
     return InstanceCredentials(issue(conn, box, grant, now, CREDENTIAL_LIFETIME), role.name)
 
 

@@ -2,8 +2,10 @@
 (DescribeInstanceInformation), deregistration and role changes (DESIGN §4).
 
 PingStatus follows the heartbeat AWS's agent sends every 5 minutes (or an open control channel): Online
-while one arrived in the last 10 minutes (a missed beat is tolerated), ConnectionLost after that, and
-Inactive once none has arrived for 30 days or before the first.
+while one arrived in the last 10 minutes (a missed beat is tolerated), ConnectionLost after that or at once
+when the service cut the node off (services/default_host_management.py), and Inactive once none has arrived
+for 30 days or before the first. EC2 instances (i-…) are listed once they have reported: registering a key for
+Default Host Management does not make an instance managed by itself.
 """
 
 from __future__ import annotations
@@ -75,10 +77,10 @@ def new_instance_id() -> str:
     return "mi-" + secrets.token_hex(9)[:17]
 
 
-def ping_status(last_ping: dt.datetime | None, now: dt.datetime) -> str:
+def ping_status(last_ping: dt.datetime | None, now: dt.datetime, cut_off: bool = False) -> str:
     if last_ping is None or now - last_ping > INACTIVE_AFTER:
         return "Inactive"
-    return "Online" if now - last_ping <= ONLINE_WITHIN else "ConnectionLost"
+    return "Online" if now - last_ping <= ONLINE_WITHIN and not cut_off else "ConnectionLost"
 
 
 def register(conn: Connection, activation: Activation, public_key: str, fingerprint: str,
@@ -114,9 +116,11 @@ def get(conn: Connection, account_id: str, region: str, instance_id: str, now: d
 
 def heartbeat(conn: Connection, account_id: str, region: str, instance_id: str, fields: Mapping[str, str],
               now: dt.datetime) -> None:
-    """UpdateInstanceInformation: record what the agent says about itself; counts as a ping."""
+    """UpdateInstanceInformation: record what the agent says about itself; counts as a ping, and proves the
+    node holds credentials that work (so it is no longer cut off)."""
     values: dict[str, object] = {column: fields[key] for key, column in HEARTBEAT_FIELDS.items() if key in fields}
     values["last_ping"] = now
+    values["cut_off_at"] = None
     if not conn.execute(sa.update(managed_instances).where(*_one(account_id, region, instance_id))
                         .values(values)).rowcount:
         raise InvalidInstanceId(f"Instance Id {instance_id} is not registered. Register it and try again.")
@@ -136,12 +140,23 @@ _IN_CHUNK = 500  # ids per IN (...): SQLite allows 32,766 bound parameters, olde
 
 def describe(conn: Connection, account_id: str, region: str, now: dt.datetime,
              instance_ids: Sequence[str] = ()) -> list[ManagedInstance]:
-    query = sa.select(managed_instances).where(managed_instances.c.account_id == account_id,
-                                               managed_instances.c.region == region,
-                                               managed_instances.c.deregistered.is_(False))
+    c = managed_instances.c
+    query = sa.select(managed_instances).where(c.account_id == account_id, c.region == region,
+                                               c.deregistered.is_(False),
+                                               sa.or_(c.last_ping.is_not(None), c.instance_id.not_like("i-%")))
     if instance_ids:
         query = query.where(managed_instances.c.instance_id.in_(list(instance_ids)))
     return [_instance(r, now) for r in conn.execute(query.order_by(managed_instances.c.instance_id))]
+
+
+def cut_off_among(conn: Connection, instance_ids: Sequence[str]) -> list[str]:
+    """Those of `instance_ids` the service has cut off or deregistered: their channels must close."""
+    c, found = managed_instances.c, []
+    for start in range(0, len(instance_ids), _IN_CHUNK):
+        found += [r.instance_id for r in conn.execute(sa.select(c.instance_id).where(
+            c.instance_id.in_(list(instance_ids[start:start + _IN_CHUNK])),
+            sa.or_(c.deregistered.is_(True), c.cut_off_at.is_not(None))))]
+    return found
 
 
 def deregister(conn: Connection, account_id: str, region: str, instance_id: str) -> None:
@@ -165,9 +180,10 @@ def _one(account_id: str, region: str, instance_id: str) -> tuple[sa.ColumnEleme
 
 def _instance(r: sa.Row[tuple[object, ...]], now: dt.datetime) -> ManagedInstance:
     return ManagedInstance(r.account_id, r.region, r.instance_id, r.iam_role, r.activation_id, r.name,
-                           r.registered_at, r.last_ping, ping_status(r.last_ping, now), r.platform_type,
-                           r.platform_name, r.platform_version, r.agent_name, r.agent_version, r.ip_address,
-                           r.computer_name)
+                           r.registered_at, r.last_ping, ping_status(r.last_ping, now, r.cut_off_at is not None),
+                           r.platform_type, r.platform_name, r.platform_version, r.agent_name, r.agent_version,
+                           r.ip_address, r.computer_name,
+                           resource_type="EC2Instance" if r.instance_id.startswith("i-") else "ManagedInstance")
 
 
 class InstanceTagTarget:

@@ -1,12 +1,15 @@
-"""Managed instances over JSON 1.1: the agent's calls (RegisterManagedInstance, unsigned;
-RequestManagedInstanceRoleToken and UpdateManagedInstancePublicKey, RSA-signed; UpdateInstanceInformation) and
-the fleet view (DescribeInstanceInformation, DeregisterManagedInstance, UpdateManagedInstanceRole)."""
+"""Managed instances over JSON 1.1: the agent's calls (RegisterManagedInstance, unsigned for hybrid nodes and
+signed with the instance identity credentials for Default Host Management; RequestManagedInstanceRoleToken and
+UpdateManagedInstancePublicKey, RSA-signed; UpdateInstanceInformation) and the fleet view
+(DescribeInstanceInformation, DeregisterManagedInstance, UpdateManagedInstanceRole)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
+
+from sqlalchemy import Connection
 
 from openssm.api.context import RequestContext
 from openssm.api.handlers.ssm_common import check_ssm_service_role, page_start, page_token, without_nones
@@ -18,7 +21,8 @@ from openssm.iam.principals import PrincipalType
 from openssm.iam.service_roles import find_role
 from openssm.iam.sessions import SessionGrant, issue, revoke_instance
 from openssm.protocol import rsa_auth
-from openssm.services import activations, instances, node_keys
+from openssm.services import activations, ec2_instances, instances, node_keys
+from openssm.services import default_host_management as dhmc
 from openssm.services.instance_filters import matching
 from openssm.services.instances import InvalidInstanceId, ManagedInstance
 from openssm.store.lazy import LazyMapping
@@ -45,11 +49,25 @@ def register_managed_instance(ctx: RequestContext, p: Params) -> dict[str, Any]:
         rsa_auth.load_public_key(p["PublicKey"])
     except ValueError as err:
         raise ValidationError("PublicKey is not a base64 DER RSA public key.") from err
+    ec2_instance = ec2_instances.identity_instance(ctx.caller)
+    if ec2_instance is not None:
+        return _register_ec2_instance(ctx, p, ec2_instance)
     if not p.get("ActivationId") or not p.get("ActivationCode"):
         raise ValidationError("ActivationId and ActivationCode are required to register a hybrid node.")
     with ctx.container.db.begin() as conn:
         activation = activations.redeem(conn, p["ActivationId"], p["ActivationCode"], ctx.now)
         instance_id = instances.register(conn, activation, p["PublicKey"], p["Fingerprint"], ctx.now)
+    return {"InstanceId": instance_id}
+
+
+def _register_ec2_instance(ctx: RequestContext, p: Params, instance_id: str) -> dict[str, Any]:
+    """Default Host Management's registration, signed with the instance's identity credentials."""
+    dhmc.check_agent_version(dhmc.agent_version_of(ctx.user_agent), ctx.container.config.min_agent_version)
+    with ctx.container.db.begin() as conn:
+        if ec2_instances.find(conn, ctx.account_id, ctx.region, instance_id) is None:
+            raise AccessDenied(f"Instance {instance_id} is not an instance of account {ctx.account_id} in "
+                               f"{ctx.region}.")
+        dhmc.register(conn, ctx.account_id, ctx.region, instance_id, p["PublicKey"], p["Fingerprint"], ctx.now)
     return {"InstanceId": instance_id}
 
 
@@ -63,6 +81,9 @@ def _rsa_signed_node(ctx: RequestContext, action: str) -> str:
 
 def request_managed_instance_role_token(ctx: RequestContext, p: Params) -> dict[str, Any]:
     caller = ctx.caller
+    ec2_instance = ec2_instances.identity_instance(caller)
+    if ec2_instance is not None:
+        return _default_host_management_token(ctx, p, ec2_instance)
     instance_id = _rsa_signed_node(ctx, "RequestManagedInstanceRoleToken")
     with ctx.container.db.begin() as conn:
         key = instances.node_key(conn, instance_id)
@@ -83,6 +104,22 @@ def request_managed_instance_role_token(ctx: RequestContext, p: Params) -> dict[
             "SessionToken": creds.session_token, "TokenExpirationDate": creds.expiration, "UpdateKeyPair": rotate}
 
 
+def _default_host_management_token(ctx: RequestContext, p: Params, instance_id: str) -> dict[str, Any]:
+    """The default role's credentials for an instance that signed with its identity credentials and its key."""
+    if ctx.caller.key_proven_instance != instance_id:
+        raise AccessDenied(f"RequestManagedInstanceRoleToken from {instance_id} must also be signed with the key "
+                           f"it registered ({rsa_auth.ASYMMETRIC_AUTH_HEADER}).")
+    dhmc.check_agent_version(dhmc.agent_version_of(ctx.user_agent), ctx.container.config.min_agent_version)
+    with ctx.container.db.begin() as conn:
+        key = instances.node_key(conn, instance_id)
+        if key is None or key.fingerprint != p["Fingerprint"]:
+            raise AccessDenied(f"The fingerprint does not match managed node {instance_id}.")
+        role = dhmc.default_role(conn, key.account_id, ctx.region)
+        creds = dhmc.issue_token(conn, ctx.container.box, key, role, ctx.now)
+    return {"AccessKeyId": creds.access_key_id, "SecretAccessKey": creds.secret_access_key,
+            "SessionToken": creds.session_token, "TokenExpirationDate": creds.expiration, "UpdateKeyPair": False}
+
+
 def update_managed_instance_public_key(ctx: RequestContext, p: Params) -> dict[str, Any]:
     """Signed with the node's current key, as AWS's agent rotates; from then on only the new key verifies."""
     instance_id = _rsa_signed_node(ctx, "UpdateManagedInstancePublicKey")
@@ -100,8 +137,19 @@ def update_instance_information(ctx: RequestContext, p: Params) -> dict[str, Any
                            f"on resource: arn:aws:ssm:{ctx.region}:{ctx.account_id}:managed-instance/"
                            f"{p['InstanceId']} because only the node itself may report for it")
     with ctx.container.db.begin() as conn:
+        if _enrols_by_profile(ctx, conn, p["InstanceId"]):
+            dhmc.enrol_by_profile(conn, ctx.account_id, ctx.region, p["InstanceId"],
+                                  str(ctx.caller.role_arn).split(":role/", 1)[1], ctx.now)
         instances.heartbeat(conn, ctx.account_id, ctx.region, p["InstanceId"], p, ctx.now)
     return {}
+
+
+def _enrols_by_profile(ctx: RequestContext, conn: Connection, instance_id: str) -> bool:
+    """An EC2 instance reporting with its instance profile's credentials for the first time (as on EC2, that is
+    all it takes to become a managed node)."""
+    return (instance_id.startswith("i-") and ctx.caller.role_arn is not None
+            and ec2_instances.find(conn, ctx.account_id, ctx.region, instance_id) is not None
+            and instances.get(conn, ctx.account_id, ctx.region, instance_id, ctx.now) is None)
 
 
 def _info_out(i: ManagedInstance) -> dict[str, Any]:

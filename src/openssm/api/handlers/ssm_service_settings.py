@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Connection
+
 from openssm.api.context import RequestContext
 from openssm.api.handlers.ssm_common import SSM_PRINCIPAL, facts
 from openssm.api.operations import Operation, Params, ResourceRef
@@ -12,6 +14,7 @@ from openssm.errors import AwsError, ValidationError
 from openssm.iam import tags
 from openssm.iam.entities import EntityKind
 from openssm.iam.service_roles import find_role, trusts_service
+from openssm.services import default_host_management as dhmc
 from openssm.services import service_settings as settings
 from openssm.services.service_settings import ServiceSetting, SettingScope
 
@@ -55,13 +58,29 @@ def update_service_setting(ctx: RequestContext, p: Params) -> dict[str, Any]:
                 raise ValidationError(f"The role {role.arn} cannot be assumed by {SSM_PRINCIPAL}. Add "
                                       f"{SSM_PRINCIPAL} as a trusted service principal in its trust policy.")
 
+        before = settings.default_instance_role(conn, _scope(ctx))
         settings.update(conn, _scope(ctx), p["SettingId"], p["SettingValue"], ctx.caller.arn, ctx.now, check_role)
+        cut = _cut_off_if_changed(ctx, conn, before)
+    if cut:
+        ctx.container.credentials.invalidate()  # after the commit, so no cache can take the old rows back
     return {}
 
 
 def reset_service_setting(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.db.begin() as conn:
-        return _out(settings.reset(conn, _scope(ctx), p["SettingId"]))
+        before = settings.default_instance_role(conn, _scope(ctx))
+        answer = _out(settings.reset(conn, _scope(ctx), p["SettingId"]))
+        cut = _cut_off_if_changed(ctx, conn, before)
+    if cut:
+        ctx.container.credentials.invalidate()
+    return answer
+
+
+def _cut_off_if_changed(ctx: RequestContext, conn: Connection, before: str | None) -> bool:
+    """Nodes managed with a default role that is no longer the default lose their credentials at once."""
+    if before is None or settings.default_instance_role(conn, _scope(ctx)) == before:
+        return False
+    return bool(dhmc.cut_off(conn, ctx.account_id, ctx.region, before, ctx.now))
 
 
 OPERATIONS = [

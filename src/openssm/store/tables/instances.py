@@ -49,4 +49,7 @@ managed_instances = Table(
     Column("ip_address", String(64)),
     Column("computer_name", String(256)),
     Column("connection_channel", String(64)),
+    # When the service revoked the node's credentials (Default Host Management reset or its role changed): the
+    # node reads as ConnectionLost, and its control channel is closed, until it is issued credentials again.
+    Column("cut_off_at", UtcDateTime()),
 )
