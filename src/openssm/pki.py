@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -23,10 +23,26 @@ class PkiFiles:
     ca_key: Path
     server_cert: Path
     server_key: Path
+    identity_key: Path  # signs lab instances' identity documents (`openssm imds serve --key`)
 
 
 def pki_files(directory: Path) -> PkiFiles:
-    return PkiFiles(directory / "ca.pem", directory / "ca.key", directory / "server.pem", directory / "server.key")
+    return PkiFiles(directory / "ca.pem", directory / "ca.key", directory / "server.pem", directory / "server.key",
+                    directory / "identity.key")
+
+
+def make_identity_key(out: Path) -> Path:
+    """An RSA-2048 key for instance identity documents (PKCS#8, 0600, never overwritten) and its public half
+    beside it with .pub appended, which the operator declares instances with (`openssm imds declare`)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    public = Path(f"{out}.pub")
+    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    return public
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -94,4 +110,6 @@ def init_pki(directory: Path, hostnames: list[str]) -> PkiFiles:
     )
     _write_private(files.server_key, _key_pem(key))
     files.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    if not files.identity_key.exists():  # kept, like the CA: instances were declared with its public half
+        make_identity_key(files.identity_key)
     return files

@@ -7,9 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,81 +14,50 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from openssm.protocol.instance_identity import verify
-from tests.support.server import Credentials, ServerProcess, free_port
+from tests.support.ec2 import Ec2Instance, http
+from tests.support.server import Credentials, ServerProcess
 
 INSTANCE = "i-0a1b2c3d4e5f60718"
 EC2_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-def openssm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "openssm", *args], capture_output=True, text=True, check=True)
-
-
-def call(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
-
-
 @pytest.fixture
 def lab(server: ServerProcess, tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Declares the instance (optionally with a profile) and starts its IMDS; yields the IMDS URL factory."""
-    account = server.client("sts").get_caller_identity()["Account"]
-    key = tmp_path / "identity.key"
-    openssm("imds", "keygen", "--out", str(key))
-    procs: list[subprocess.Popen[bytes]] = []
+    instance = Ec2Instance(server, tmp_path, INSTANCE, "eu-west-1")
 
     def start(profile: str | None = None) -> str:
-        openssm("imds", "declare", "--data-dir", str(server.data_dir), "--instance-id", INSTANCE, "--account",
-                account, "--region", "eu-west-1", "--public-key", f"{key}.pub",
-                *(["--instance-profile", profile] if profile else []))
-        port = free_port()
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "openssm", "imds", "serve", "--instance-id", INSTANCE, "--account", account,
-             "--region", "eu-west-1", "--key", str(key), "--endpoint", server.endpoint, "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                call(url + "/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "60"})
-                return url
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("imds did not start")
+        instance.stop()
+        return instance.declare(profile).serve_imds()
 
     yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait()
+    instance.stop()
 
 
 def token(url: str) -> dict[str, str]:
-    status, text = call(url + "/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "300"})
+    status, text = http(url + "/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "300"})
     assert status == 200
     return {"X-aws-ec2-metadata-token": text}
 
 
 def test_imdsv1_is_refused_and_tokens_follow_ec2s_rules(lab: Callable[..., str]) -> None:
     url = lab()
-    assert call(url + "/latest/meta-data/instance-id")[0] == 401
-    assert call(url + "/latest/api/token", "PUT")[0] == 400
-    assert call(url + "/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "21601"})[0] == 400
-    assert call(url + "/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "60",
+    assert http(url + "/latest/meta-data/instance-id")[0] == 401
+    assert http(url + "/latest/api/token", "PUT")[0] == 400
+    assert http(url + "/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "21601"})[0] == 400
+    assert http(url + "/latest/api/token", "PUT", {"X-aws-ec2-metadata-token-ttl-seconds": "60",
                                                    "X-Forwarded-For": "10.0.0.1"})[0] == 403
-    assert call(url + "/latest/meta-data/instance-id", headers={"X-aws-ec2-metadata-token": "forged"})[0] == 401
-    assert call(url + "/latest/meta-data/instance-id", headers=token(url)) == (200, INSTANCE)
-    assert call(url + "/latest/meta-data/placement/region", headers=token(url)) == (200, "eu-west-1")
-    assert call(url + "/latest/meta-data/no-such-thing", headers=token(url))[0] == 404
+    assert http(url + "/latest/meta-data/instance-id", headers={"X-aws-ec2-metadata-token": "forged"})[0] == 401
+    assert http(url + "/latest/meta-data/instance-id", headers=token(url)) == (200, INSTANCE)
+    assert http(url + "/latest/meta-data/placement/region", headers=token(url)) == (200, "eu-west-1")
+    assert http(url + "/latest/meta-data/no-such-thing", headers=token(url))[0] == 404
 
 
 def test_the_identity_document_is_signed_by_the_declared_key(lab: Callable[..., str], tmp_path: Path) -> None:
     url = lab()
-    _, document = call(url + "/latest/dynamic/instance-identity/document", headers=token(url))
-    _, signature = call(url + "/latest/dynamic/instance-identity/signature", headers=token(url))
+    _, document = http(url + "/latest/dynamic/instance-identity/document", headers=token(url))
+    _, signature = http(url + "/latest/dynamic/instance-identity/signature", headers=token(url))
     assert json.loads(document)["instanceId"] == INSTANCE
     public = serialization.load_pem_public_key((tmp_path / "identity.key.pub").read_bytes())
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
@@ -101,11 +67,11 @@ def test_the_identity_document_is_signed_by_the_declared_key(lab: Callable[..., 
 def test_identity_credentials_name_the_instance_and_no_profile_means_no_role(
         lab: Callable[..., str], server: ServerProcess) -> None:
     url = lab()
-    status, body = call(url + "/latest/meta-data/identity-credentials/ec2/security-credentials/ec2-instance",
+    status, body = http(url + "/latest/meta-data/identity-credentials/ec2/security-credentials/ec2-instance",
                         headers=token(url))
     creds = json.loads(body)
     assert status == 200 and creds["Code"] == "Success" and creds["AccessKeyId"].startswith("ASIA")
-    assert call(url + "/latest/meta-data/iam/security-credentials/", headers=token(url))[0] == 404
+    assert http(url + "/latest/meta-data/iam/security-credentials/", headers=token(url))[0] == 404
     sts = server.client("sts", _creds(creds))
     assert sts.get_caller_identity()["Arn"].endswith(f":assumed-role/aws:ec2-instance/{INSTANCE}")
 
@@ -120,7 +86,7 @@ def test_the_aws_cli_with_no_keys_uses_the_instance_profile_through_imdsv2(
     iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="WebServer")
     server.client("ssm", region="eu-west-1").put_parameter(Name="/web/greeting", Value="hello", Type="String")
     url = lab("web")
-    assert call(url + "/latest/meta-data/iam/security-credentials/", headers=token(url)) == (200, "WebServer")
+    assert http(url + "/latest/meta-data/iam/security-credentials/", headers=token(url)) == (200, "WebServer")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_EC2_METADATA_SERVICE_ENDPOINT=url + "/", AWS_CONFIG_FILE="/dev/null",
                AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_DEFAULT_REGION="eu-west-1")

@@ -4,6 +4,7 @@ own state directory, run in the foreground and stopped (or killed) by the test."
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -42,23 +43,42 @@ class AgentProcess:
         self.instance_id = out.stdout.split()[-1]
         return self
 
-    def start(self) -> AgentProcess:
+    def start(self, *extra_args: str, env: dict[str, str] | None = None) -> AgentProcess:
         log = open(self.log, "ab")  # noqa: SIM115 (kept open for the child's lifetime)
         self.proc = subprocess.Popen([sys.executable, "-m", "openssm", "agent", "run", "--state-dir",
-                                      str(self.state_dir), "--heartbeat-seconds", "5"],
-                                     stdout=log, stderr=subprocess.STDOUT)
+                                      str(self.state_dir), "--heartbeat-seconds", "5", *extra_args],
+                                     stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **env} if env else None)
         return self
 
-    def wait_online(self, timeout: float = 30) -> None:
+    def wait_log(self, text: str, timeout: float = 30) -> str:
+        """The agent's log once it holds `text`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.log.read_text() if self.log.exists() else ""
+            if text in log:
+                return log
+            time.sleep(0.2)
+        raise AssertionError(f"agent log never said {text!r}:\n{self.log.read_text()}")
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout)
+
+    def wait_ping_status(self, status: str, timeout: float = 30) -> dict[str, Any]:
+        """The node's DescribeInstanceInformation entry once its PingStatus is `status`."""
         ssm = self.server.client("ssm")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             info = ssm.describe_instance_information(
                 Filters=[{"Key": "InstanceIds", "Values": [self.instance_id]}])["InstanceInformationList"]
-            if info and info[0]["PingStatus"] == "Online":
-                return
+            if info and info[0]["PingStatus"] == status:
+                return dict(info[0])
             time.sleep(0.2)
-        raise AssertionError(f"agent {self.instance_id} not online; log:\n{self.log.read_text()}")
+        raise AssertionError(f"agent {self.instance_id} never {status}; log:\n{self.log.read_text()}")
+
+    def wait_online(self, timeout: float = 30) -> None:
+        self.wait_ping_status("Online", timeout)
 
     def stop(self, kill: bool = False) -> None:
         if self.proc is not None and self.proc.poll() is None:

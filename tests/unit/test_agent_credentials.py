@@ -133,3 +133,14 @@ def test_a_key_the_service_refuses_without_a_rotation_pending_is_an_error(stub: 
     with pytest.raises(CallFailed) as caught:
         source(stub, state, [service.now]).get()
     assert caught.value.code == "InvalidSignatureException"
+
+
+def test_invalidate_makes_the_next_get_ask_for_a_new_token(stub: StubAws, state: StateDir) -> None:
+    service = Service(stub, state)
+    creds = source(stub, state, [service.now])
+    creds.get()
+    creds.get()
+    assert token_calls(stub) == 1
+    creds.invalidate()
+    creds.get()
+    assert token_calls(stub) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -24,6 +25,7 @@ from openssm.cli.main import cli
 from openssm.protocol import rsa_auth
 from openssm.protocol.mgs import JobReply
 from tests.support.agent_stub import INSTANCE_ID, StubAws
+from tests.support.server import free_port
 
 
 @pytest.fixture
@@ -86,16 +88,30 @@ def test_a_node_the_service_no_longer_knows_stops_the_agent_with_its_error(stub:
     assert "InvalidInstanceId" in capsys.readouterr().err
 
 
-def test_running_without_a_registration_exits_2_with_a_hint(tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    assert lean_main(["run", "--state-dir", str(tmp_path / "empty")]) == 2
-    assert "openssm agent register" in capsys.readouterr().err
+def test_running_without_a_registration_or_instance_metadata_exits_2_with_a_hint(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    no_imds = f"http://127.0.0.1:{free_port()}"
+    assert lean_main(["run", "--state-dir", str(tmp_path / "empty"), "--imds-url", no_imds]) == 2
+    err = capsys.readouterr().err
+    assert "openssm agent register" in err and f"no instance metadata at {no_imds}" in err
 
 
-def test_openssm_agent_run_becomes_the_lean_agent_process(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "openssm", "agent", "run", "--state-dir", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "not registered" in done.stderr
+def test_openssm_agent_run_becomes_the_lean_agent_process_with_its_options(tmp_path: Path) -> None:
+    no_imds = f"http://127.0.0.1:{free_port()}"
+    done = subprocess.run([sys.executable, "-m", "openssm", "agent", "run", "--state-dir", str(tmp_path),
+                           "--imds-url", no_imds, "--endpoint", "http://127.0.0.1:1", "--identity-retry-seconds",
+                           "1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "not registered" in done.stderr and no_imds in done.stderr
+
+
+def test_the_agent_names_its_version_in_its_user_agent_which_the_environment_may_override() -> None:
+    code = "from openssm.agent.version import AGENT_VERSION, USER_AGENT; print(AGENT_VERSION, USER_AGENT)"
+    default = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={k: v for k, v in os.environ.items() if k != "OPENSSM_AGENT_VERSION"})
+    assert default.stdout.split() == ["3.3.0.0", "openssm-agent/3.3.0.0"]
+    older = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "OPENSSM_AGENT_VERSION": "2.3.0.0"})
+    assert older.stdout.split() == ["2.3.0.0", "openssm-agent/2.3.0.0"]
 
 
 def test_the_key_helper_process_signs_and_makes_keys_the_service_accepts() -> None:
@@ -112,6 +128,14 @@ def test_install_service_writes_a_unit_that_runs_this_python(tmp_path: Path) -> 
     unit = (tmp_path / "openssm-agent.service").read_text()
     assert f"ExecStart={sys.executable} -m openssm.agent run --state-dir {tmp_path / 'state'}\n" in unit
     assert "KillMode=process" in unit and "[Install]" in unit
+
+
+def test_install_service_for_an_ec2_instance_names_its_endpoint(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["agent", "install-service", "--unit-dir", str(tmp_path), "--state-dir",
+                                      str(tmp_path / "state"), "--endpoint", "https://ssm.example.com:8443"])
+    assert result.exit_code == 0, result.output
+    assert (f"ExecStart={sys.executable} -m openssm.agent run --state-dir {tmp_path / 'state'} "
+            "--endpoint https://ssm.example.com:8443\n") in (tmp_path / "openssm-agent.service").read_text()
 
 
 def test_register_refuses_to_overwrite_an_existing_registration(stub: StubAws, state: StateDir) -> None:

@@ -126,3 +126,13 @@ def test_agents_older_than_the_minimum_or_unnamed_are_refused() -> None:
         dhmc.check_agent_version("3.2.581.9", "3.2.582.0")
     with pytest.raises(AccessDenied, match="does not name its agent"):
         dhmc.check_agent_version(None, "3.2.582.0")
+
+
+def test_a_released_instance_may_register_another_key_and_its_credentials_end(conn: Connection) -> None:
+    enable(conn)
+    node = registered(conn)
+    creds = dhmc.issue_token(conn, BOX, node, dhmc.default_role(conn, ACCOUNT, REGION), NOW)
+    assert dhmc.release(conn, NODE) and not dhmc.release(conn, NODE)
+    assert resolve_session_credential(conn, BOX, creds.access_key_id) is None
+    assert registered(conn, "KEY-B").public_key == "KEY-B"
+    assert not dhmc.release(conn, "mi-0123456789abcdef0")  # hybrid nodes are deregistered through the API

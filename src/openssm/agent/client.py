@@ -1,5 +1,6 @@
 """The agent's HTTP calls, shaped as AWS's agent sends them (golden: amazon-ssm-agent.json): JSON 1.1 to
-`ssm` (unsigned to register, RSA-signed for the role token, SigV4 with the role credentials otherwise) and to
+`ssm` (a hybrid node registers unsigned and RSA-signs its role token; an EC2 instance signs both with its
+instance identity credentials, the token also with its key; SigV4 with the role credentials otherwise) and to
 `ec2messages`, and the control channel's creation. http.client sends them; sigv4.py signs."""
 
 from __future__ import annotations
@@ -8,18 +9,23 @@ import datetime as dt
 import http.client
 import json
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from openssm.agent import sigv4
 from openssm.agent.keys import Signer
+from openssm.agent.version import USER_AGENT
 
 JSON_11 = "application/x-amz-json-1.1"
 SSM_TARGET = "AmazonSSM"
 EC2MESSAGES_TARGET = "EC2WindowsMessageDeliveryService"
-USER_AGENT = "openssm-agent"
 TIMEOUT_SECONDS = 30.0
+# protocol/rsa_auth.ASYMMETRIC_AUTH_HEADER; not imported from there, which would load `cryptography` and botocore.
+ASYMMETRIC_AUTH_HEADER = "SSM-AsymmetricKeyAuthorization"
+# The answers that say the credentials themselves are no longer taken (revoked, expired, unknown).
+REJECTED_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException"})
 
 
 class CallFailed(Exception):
@@ -29,6 +35,10 @@ class CallFailed(Exception):
         super().__init__(f"{code}: {message}" if code else message)
         self.status, self.code, self.message = status, code, message
         self.detail = detail or {}  # the error answer's other members
+
+    @property
+    def credentials_rejected(self) -> bool:
+        return self.status in (400, 401, 403) and self.code in REJECTED_CREDENTIALS
 
 
 @dataclass(frozen=True)
@@ -64,10 +74,15 @@ def _now() -> dt.datetime:
 
 
 class SsmClient:
-    def __init__(self, endpoint: str, region: str, ca_bundle: str | None = None) -> None:
+    """`on_credentials_rejected` is called when an answer says the credentials a request was signed with are no
+    longer taken, so that their source fetches new ones."""
+
+    def __init__(self, endpoint: str, region: str, ca_bundle: str | None = None, *,
+                 on_credentials_rejected: Callable[[], None] | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.region = region
         self.ca_bundle = ca_bundle
+        self.on_credentials_rejected = on_credentials_rejected
         self._ssl: ssl.SSLContext | None = None
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -105,7 +120,12 @@ class SsmClient:
             raise CallFailed(0, "", f"{req.url}: {err}") from err
         finally:
             conn.close()
-        return _answer(status, raw)
+        try:
+            return _answer(status, raw)
+        except CallFailed as err:
+            if err.credentials_rejected and self.on_credentials_rejected is not None:
+                self.on_credentials_rejected()
+            raise
 
     def call(self, target: str, body: dict[str, Any], creds: RoleCredentials, *, prefix: str = SSM_TARGET,
              service: str = "ssm") -> dict[str, Any]:
@@ -117,9 +137,13 @@ class SsmClient:
             from openssm.protocol import rsa_auth
 
             public_key = rsa_auth.public_key_b64(public_key)
-        body = {"ActivationCode": code, "ActivationId": activation_id, "Fingerprint": fingerprint,
-                "PublicKey": public_key, "PublicKeyType": "Rsa"}
+        body = {"ActivationCode": code, "ActivationId": activation_id, **_public_key(public_key, fingerprint)}
         return str(self.send(self.request("RegisterManagedInstance", body))["InstanceId"])
+
+    def register_ec2(self, instance_id: str, public_key: str, identity: RoleCredentials) -> None:
+        """Default Host Management's RegisterManagedInstance: no activation, the instance id as Fingerprint,
+        SigV4-signed with the instance identity credentials (AWS's agent: agent/ssm/authregister)."""
+        self.call("RegisterManagedInstance", _public_key(public_key, instance_id), identity)
 
     def rsa_signed(self, request: Request, instance_id: str, signer: Signer) -> Request:
         # AWS's agent sends this body chunked, so Content-Length is not among the signed headers.
@@ -135,15 +159,34 @@ class SsmClient:
             signer = lambda message: rsa_auth.sign(key, message)  # noqa: E731
         answer = self.send(self.rsa_signed(self.request("RequestManagedInstanceRoleToken",
                                                         {"Fingerprint": fingerprint}), instance_id, signer))
-        return RoleCredentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"],
-                               dt.datetime.fromtimestamp(float(answer["TokenExpirationDate"]), dt.UTC),
-                               bool(answer.get("UpdateKeyPair")))
+        return _role_credentials(answer)
+
+    def ec2_role_token(self, fingerprint: str, identity: RoleCredentials, signer: Signer) -> RoleCredentials:
+        """Default Host Management's RequestManagedInstanceRoleToken: SigV4 with the instance identity
+        credentials, then the node key's signature of that Authorization header in SSM-AsymmetricKeyAuthorization
+        (AWS's agent: agent/ssm/rsaauth/ssm_rsaV4.go MakeSignRsaHandler)."""
+        request = self.request("RequestManagedInstanceRoleToken", {"Fingerprint": fingerprint})
+        # As with the hybrid token, AWS's agent leaves Content-Length out of the signed headers here.
+        headers = sigv4.sign(request.method, request.url, request.headers, request.body, identity.signing(),
+                             self.region, "ssm", _now())
+        headers[ASYMMETRIC_AUTH_HEADER] = f"Signature={signer(headers['Authorization'])}"
+        return _role_credentials(self.send(replace(request, headers=headers)))
 
     def update_public_key(self, instance_id: str, signer: Signer, public_key: str) -> None:
         """UpdateManagedInstancePublicKey, signed with the current key, as AWS's agent rotates its key."""
         request = self.request("UpdateManagedInstancePublicKey", {"NewPublicKey": public_key,
                                                                   "NewPublicKeyType": "Rsa"})
         self.send(self.rsa_signed(request, instance_id, signer))
+
+
+def _public_key(public_key: str, fingerprint: str) -> dict[str, str]:
+    return {"Fingerprint": fingerprint, "PublicKey": public_key, "PublicKeyType": "Rsa"}
+
+
+def _role_credentials(answer: dict[str, Any]) -> RoleCredentials:
+    return RoleCredentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"],
+                           dt.datetime.fromtimestamp(float(answer["TokenExpirationDate"]), dt.UTC),
+                           bool(answer.get("UpdateKeyPair")))
 
 
 def _answer(status: int, raw: bytes) -> dict[str, Any]:

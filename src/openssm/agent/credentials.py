@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from openssm.agent.client import CallFailed, RoleCredentials, SsmClient
 from openssm.agent.keys import Signer, child_new_key_pair, child_signer
@@ -20,6 +21,25 @@ Clock = Callable[[], dt.datetime]
 
 class CredentialsRefused(CallFailed):
     """The service will not issue this node credentials (deregistered, or its key unknown): retrying is useless."""
+
+
+class CredentialsUnavailable(CallFailed):
+    """No credentials for now (an EC2 instance whose role, or Default Host Management, the service does not
+    take yet): the source tries again in `retry_in` seconds."""
+
+    def __init__(self, message: str, retry_in: float = 0.0) -> None:
+        super().__init__(0, "", message)
+        self.retry_in = retry_in
+
+
+class CredentialProvider(Protocol):
+    """Where the agent's calls get their credentials; thread-safe."""
+
+    def get(self) -> RoleCredentials:
+        """Current credentials, fetched anew when half their lifetime has passed."""
+
+    def invalidate(self) -> None:
+        """Forget the current credentials (the service stopped taking them): the next get() fetches anew."""
 
 
 def _utc_now() -> dt.datetime:
@@ -62,6 +82,10 @@ class CredentialSource:
                 if creds.update_key_pair:
                     self._rotate()
             return self._creds
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._creds = None
 
     def _token(self) -> RoleCredentials:
         reg = self._registration

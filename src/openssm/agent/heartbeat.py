@@ -11,12 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from openssm.agent.client import CallFailed, RoleCredentials, SsmClient
+from openssm.agent.credentials import CredentialsUnavailable
+from openssm.agent.version import AGENT_NAME, AGENT_VERSION
 
-AGENT_NAME = "openssm-agent"
-# The version AWS's agent reports; the service uses it to decide what a node supports.
-AGENT_VERSION = "3.3.0.0"
 MGS, MDS = "ssmmessages", "ec2messages"  # SSMConnectionChannel values (AWS: agent/contracts/model.go)
 log = logging.getLogger(__name__)
+__all__ = ["AGENT_NAME", "AGENT_VERSION", "MDS", "MGS", "Heartbeat", "instance_information"]
 
 
 def _os_release(path: str = "/etc/os-release") -> dict[str, str]:
@@ -67,6 +67,8 @@ class Heartbeat:
         while True:
             try:
                 await asyncio.to_thread(self.beat)
+            except CredentialsUnavailable as err:  # the credential source has warned already
+                log.debug("no heartbeat: %s", err)
             except (CallFailed, OSError) as err:
                 log.warning("heartbeat failed: %s", err)
             await asyncio.sleep(self.interval)

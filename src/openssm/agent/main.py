@@ -1,6 +1,6 @@
 """`openssm agent run`: heartbeats, and the control channel held open with jittered exponential backoff, falling
-back to polling ec2messages while the channel cannot be opened. The agent opens every connection itself and
-never listens on a port."""
+back to polling ec2messages while the channel cannot be opened. An EC2 instance without credentials yet waits
+for them, trying on the identity schedule. The agent opens every connection itself and never listens on a port."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import asyncio
 import logging
 import random
 
-from openssm.agent.client import CallFailed, SsmClient
+from openssm.agent.client import CallFailed
 from openssm.agent.control_channel import ControlChannel
-from openssm.agent.credentials import CredentialSource, CredentialsRefused
+from openssm.agent.credentials import CredentialsRefused, CredentialsUnavailable
 from openssm.agent.ec2messages import MessagePoller
-from openssm.agent.heartbeat import AGENT_VERSION, MDS, MGS, Heartbeat
+from openssm.agent.heartbeat import MDS, MGS, Heartbeat
 from openssm.agent.jobs import Jobs
+from openssm.agent.node_identity import NodeIdentity, hybrid_identity
 from openssm.agent.output_upload import OutputUploader
 from openssm.agent.sessions import MgsDataChannels, Sessions
 from openssm.agent.state import StateDir
+from openssm.agent.version import AGENT_VERSION
 
 FALLBACK_AFTER = 3  # control channel failures in a row before polling ec2messages
 FALLBACK_SECONDS = 60.0
@@ -40,16 +42,17 @@ class Backoff:
 
 
 class Agent:
-    def __init__(self, state: StateDir, heartbeat_seconds: float = 300.0, backoff: Backoff | None = None) -> None:
-        registration = state.registration()
-        if registration is None:
+    def __init__(self, state: StateDir, heartbeat_seconds: float = 300.0, backoff: Backoff | None = None,
+                 identity: NodeIdentity | None = None) -> None:
+        """`identity` defaults to the state directory's hybrid registration."""
+        identity = identity or hybrid_identity(state)
+        if identity is None:
             raise ValueError(f"no registration in {state.path}")
         self.state = state
-        self.registration = registration
         self.backoff = backoff or Backoff()
-        self.client = SsmClient(registration.endpoint, registration.region, registration.ca_bundle)
-        self.credentials = CredentialSource(state, self.client)
-        instance_id = registration.instance_id
+        self.client = identity.client
+        self.credentials = identity.credentials
+        instance_id = identity.instance_id
         self.jobs = Jobs(state, OutputUploader(self.client, instance_id, self.credentials.get))
         self.heartbeat = Heartbeat(self.client, instance_id, self.credentials.get, heartbeat_seconds)
         data_channels = MgsDataChannels(self.client, self.credentials.get, instance_id)
@@ -59,7 +62,7 @@ class Agent:
         self.poller = MessagePoller(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION)
 
     async def run(self) -> None:
-        await asyncio.to_thread(self.credentials.get)  # fail fast when the node is not (or no longer) known
+        await self._credentials_ready()
         beats = asyncio.create_task(self.heartbeat.run())
         backoff, failures = self.backoff, 0
 
@@ -79,8 +82,13 @@ class Agent:
                     log.info("control channel closed")
                 except CredentialsRefused:
                     raise  # the node is no longer known: no channel will take it
+                except CredentialsUnavailable:
+                    await self._credentials_ready()
+                    continue
                 except CallFailed as err:  # e.g. a role without ssmmessages: ec2messages may still serve
                     log.warning("control channel refused: %s", err)
+                    if err.status in (401, 403):  # perhaps revoked (Default Host Management turned off): ask anew
+                        self.credentials.invalidate()
                     failures += 1
                 except Exception as err:  # network, TLS, a server restart: retried with backoff
                     log.warning("control channel lost: %s", err)
@@ -89,6 +97,16 @@ class Agent:
         finally:
             beats.cancel()
             await self.sessions.close()  # a stopping agent ends its sessions' processes
+
+    async def _credentials_ready(self) -> None:
+        """A hybrid node fails fast when the service does not (or no longer) know it; an EC2 instance waits, trying
+        on the identity schedule, until the service takes its instance profile or Default Host Management."""
+        while True:
+            try:
+                await asyncio.to_thread(self.credentials.get)
+                return
+            except CredentialsUnavailable as err:  # the credential source has logged why
+                await asyncio.sleep(err.retry_in)
 
     async def _poll_messages(self) -> None:
         log.warning("control channel unavailable; polling ec2messages for %.0f s", FALLBACK_SECONDS)

@@ -1,6 +1,7 @@
 """The agent's state directory (default /var/lib/openssm, mode 0700, every file 0600): its registration
-(instance id, region, endpoint, fingerprint, private key) and the record of every job it has run, so that a
-job delivered again is never run twice. Deleting it loses the node's identity, as at AWS."""
+(instance id, region, endpoint, fingerprint, private key; a hybrid node's or an EC2 instance's) and the record
+of every job it has run, so that a job delivered again is never run twice. Deleting it loses the node's
+identity, as at AWS."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 DEFAULT_STATE_DIR = Path("/var/lib/openssm")
 REGISTRATION_FILE = "registration.json"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class IdentityType(StrEnum):
+    """How the node was registered (AWS's agent's names): an activation, or EC2 Default Host Management."""
+
+    ON_PREM = "OnPrem"
+    EC2 = "EC2"
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,14 @@ class Registration:
     # A key being rotated in: kept until the service has it and it is saved as private_key, so that a crash
     # between the two steps cannot leave the node with a key the service does not know.
     next_private_key: str | None = None
+    identity_type: str = IdentityType.ON_PREM  # files written before EC2 registrations existed are hybrid
+    # False while an EC2 registration's key is kept but not yet accepted by the service: AWS's agent keeps the
+    # key before it registers, so a crash in between retries with the same key instead of losing the node.
+    confirmed: bool = True
+
+    @property
+    def is_ec2(self) -> bool:
+        return self.identity_type == IdentityType.EC2
 
 
 class StateDir:

@@ -1,10 +1,12 @@
-"""`openssm agent`: register this node with a hybrid activation, run the agent, install it as a service."""
+"""`openssm agent`: register this node with a hybrid activation, run the agent (a hybrid node, or an EC2 instance
+through its instance profile or Default Host Management), install it as a service."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -46,19 +48,40 @@ def register(code: str, activation_id: str, region: str, endpoint: str, state_di
     click.echo(f"registered as {registration.instance_id}")
 
 
-def _lean_command(state_dir: Path, heartbeat_seconds: float) -> list[str]:
-    return [sys.executable, "-m", "openssm.agent", "run", "--state-dir", str(state_dir),
-            "--heartbeat-seconds", str(heartbeat_seconds)]
+def _lean_command(state_dir: Path, **options: str | float | None) -> list[str]:
+    """`python -m openssm.agent run` with the options given (`imds_url` becomes --imds-url, and so on)."""
+    command = [sys.executable, "-m", "openssm.agent", "run", "--state-dir", str(state_dir)]
+    for name, value in options.items():
+        if value is not None:
+            command += ["--" + name.replace("_", "-"), str(value)]
+    return command
+
+
+def _ec2_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The EC2 path's options (for an instance without a hybrid registration), passed on to the agent."""
+    options = [
+        click.option("--imds-url", default=None, help="Instance metadata URL (IMDSv2 only; env OPENSSM_IMDS_URL)."),
+        click.option("--endpoint", default=None, help="OpenSSM's URL for an EC2 instance not yet registered "
+                                                      "(env OPENSSM_ENDPOINT)."),
+        click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False, resolve_path=True), default=None,
+                     help="PEM file of the CA to trust for --endpoint."),
+        click.option("--identity-retry-seconds", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="How often an EC2 instance asks again for credentials it was refused [300]."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @agent.command("run")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=DEFAULT_STATE_DIR, show_default=True)
 @click.option("--heartbeat-seconds", type=float, default=300.0, show_default=True)
-def run(state_dir: Path, heartbeat_seconds: float) -> None:
+@_ec2_options
+def run(state_dir: Path, heartbeat_seconds: float, **ec2: str | float | None) -> None:
     """Run in the foreground (the systemd unit runs this)."""
     # Become a fresh interpreter that loads only the agent: this process has loaded every `openssm` command.
     # exec keeps the process id, so systemd and supervisors see no difference.
-    command = _lean_command(state_dir, heartbeat_seconds)
+    command = _lean_command(state_dir, heartbeat_seconds=heartbeat_seconds, **ec2)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)
@@ -68,10 +91,11 @@ def run(state_dir: Path, heartbeat_seconds: float) -> None:
 @click.option("--state-dir", type=click.Path(path_type=Path), default=DEFAULT_STATE_DIR, show_default=True)
 @click.option("--unit-dir", type=click.Path(path_type=Path), default=Path("/etc/systemd/system"), show_default=True)
 @click.option("--enable/--no-enable", default=False, help="Also run systemctl daemon-reload and enable --now.")
-def install_service(state_dir: Path, unit_dir: Path, enable: bool) -> None:
+@_ec2_options
+def install_service(state_dir: Path, unit_dir: Path, enable: bool, **ec2: str | float | None) -> None:
     """Write the systemd unit for this installation (ExecStart names this Python and state directory)."""
     template = resources.files("openssm.agent").joinpath(UNIT_NAME).read_text()
-    exec_start = " ".join(_lean_command(state_dir.resolve(), 300.0)[:-2])
+    exec_start = " ".join(_lean_command(state_dir.resolve(), **ec2))
     lines = [f"ExecStart={exec_start}" if line.startswith("ExecStart=") else line for line in template.splitlines()]
     unit_dir.mkdir(parents=True, exist_ok=True)
     target = unit_dir / UNIT_NAME

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import click
@@ -23,15 +22,11 @@ def imds() -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Private key file (0600); "
               "the public key goes beside it with .pub appended.")
 def keygen(out: Path) -> None:
-    """Make an instance identity key; declare its public half with `openssm imds declare`."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    public = Path(f"{out}.pub")
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    """Make an instance identity key of its own for one instance (`openssm pki init` makes a lab key that a
+    hypervisor's instances may share); declare its public half with `openssm imds declare`."""
+    from openssm.pki import make_identity_key
+
+    public = make_identity_key(out)
     click.echo(f"identity key: {out}\npublic key:   {public}")
 
 
@@ -61,6 +56,27 @@ def declare(data_dir: Path, database_url: str | None, instance_id: str, account_
         db.dispose()
     click.echo(f"declared {instance_id} in {account_id} {region}"
                + (f" with instance profile {instance_profile}" if instance_profile else ""))
+
+
+@imds.command("release")
+@click.option("--data-dir", default=".openssm", show_default=True, type=click.Path(path_type=Path))
+@click.option("--database-url", default=None, help="SQLAlchemy URL (default: SQLite in the data dir).")
+@click.option("--instance-id", required=True)
+def release(data_dir: Path, database_url: str | None, instance_id: str) -> None:
+    """Forget the key an instance registered for Default Host Management (its agent lost its state directory),
+    so that it may enrol again."""
+    from openssm.services import default_host_management
+    from openssm.store.db import open_database, sqlite_url
+
+    db = open_database(database_url or sqlite_url(data_dir.resolve()))
+    try:
+        with db.begin() as conn:
+            released = default_host_management.release(conn, instance_id)
+    finally:
+        db.dispose()
+    if not released:
+        raise click.ClickException(f"{instance_id} holds no Default Host Management registration")
+    click.echo(f"released {instance_id}: its agent may register again")
 
 
 @imds.command("serve")

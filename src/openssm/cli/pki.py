@@ -25,3 +25,6 @@ def init(directory: Path, hostnames: tuple[str, ...]) -> None:
     click.echo(f"server key:         {files.server_key}")
     click.echo(f"serve with: openssm server --tls-cert {files.server_cert} --tls-key {files.server_key}")
     click.echo(f"clients trust it with: export AWS_CA_BUNDLE={files.ca_cert}")
+    click.echo(f"lab instance identity key: {files.identity_key} (declare instances with "
+               f"`openssm imds declare --public-key {files.identity_key}.pub`, serve with "
+               f"`openssm imds serve --key {files.identity_key}`)")

@@ -85,6 +85,18 @@ def register(conn: Connection, account_id: str, region: str, instance_id: str, p
         conn.execute(sa.update(managed_instances).where(c.instance_id == instance_id).values(**key))
 
 
+def release(conn: Connection, instance_id: str) -> bool:
+    """Forget an EC2 instance's registration, so that it may register anew with another key (its agent lost
+    its state directory); its credentials end with it. DeregisterManagedInstance cannot do this: its model
+    takes managed-instance (mi-) ids only, and the aws CLI refuses an i- id before sending it."""
+    c = managed_instances.c
+    found = conn.execute(sa.update(managed_instances).where(
+        c.instance_id == instance_id, c.instance_id.like("i-%"), c.deregistered.is_(False)).values(
+        deregistered=True)).rowcount
+    conn.execute(sa.delete(sts_sessions).where(sts_sessions.c.instance_id == instance_id))
+    return bool(found)
+
+
 def enrol_by_profile(conn: Connection, account_id: str, region: str, instance_id: str, role_name: str,
                      now: dt.datetime) -> None:
     """An instance whose profile may report for it becomes a managed node with its first heartbeat, as on
