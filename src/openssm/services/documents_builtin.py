@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from openssm.services import documents_builtin_associations, documents_builtin_inventory
 from openssm.services.documents_builtin_sessions import SESSION_DOCUMENTS, SESSION_PLATFORMS
 
 AMAZON = "Amazon"
@@ -63,4 +64,7 @@ BUILT_IN: dict[str, BuiltInDocument] = {
         _timeout_text("be completed")), ("Windows", "Linux")),
     **{name: BuiltInDocument(content, SESSION_PLATFORMS, "Session", published)
        for name, (content, published) in SESSION_DOCUMENTS.items()},
+    **{name: BuiltInDocument(content, platforms, "Command", published)
+       for module in (documents_builtin_associations, documents_builtin_inventory)
+       for name, (content, platforms, published) in module.DOCUMENTS.items()},
 }

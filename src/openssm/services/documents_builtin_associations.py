@@ -1,0 +1,8 @@
+"""Amazon's documents for State Manager (AWS-RefreshAssociation):
+name -> (content, platform types, when AWS published it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+DOCUMENTS: dict[str, tuple[str, tuple[str, ...], dt.datetime]] = {}
