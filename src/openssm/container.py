@@ -14,7 +14,7 @@ from openssm.iam.authorizer import PolicyAuthorizer
 from openssm.iam.service import IamService
 from openssm.iam.sessions import resolve_session_credential
 from openssm.protocol.trail_parameters import trail_parameters
-from openssm.services import documents, instances
+from openssm.services import associations, documents, instances
 from openssm.services.audit import AuditTrail
 from openssm.services.audit_chain import CHAIN_KEY_LABEL
 from openssm.services.command_replies import ReplyWriter
@@ -42,7 +42,8 @@ class Container:
         self.parameters = ParameterService(db, self.kms)
         self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters,
                                                                   "ManagedInstance": instances.InstanceTagTarget(),
-                                                                  "Document": documents.DocumentTagTarget()})
+                                                                  "Document": documents.DocumentTagTarget(),
+                                                                  "Association": associations.AssociationTagTarget()})
         self.output_store: ObjectStore | None = S3ObjectStore(config.s3) if config.s3 else None
         self.command_hub = LocalHub()
         self.session_relays = RelayRegistry()

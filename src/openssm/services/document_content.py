@@ -36,12 +36,15 @@ COMMAND_SCHEMAS = ("1.2", "2.0", "2.2")
 PLUGIN_PLATFORMS: dict[str, tuple[str, ...]] = {
     "aws:runShellScript": ("Linux", "MacOS"),
     "aws:runPowerShellScript": ("Windows", "Linux"),
+    # State Manager's and Inventory's own steps (AWS-RefreshAssociation, AWS-GatherSoftwareInventory).
+    "aws:refreshAssociation": ("Windows", "Linux", "MacOS"),
+    "aws:softwareInventory": ("Windows", "Linux", "MacOS"),
 }
 # AWS's other Command plugins (SSM's "Command document plugin reference"): real, but not run by OpenSSM.
 _AWS_ONLY_PLUGINS = frozenset({
     "aws:applications", "aws:cloudWatch", "aws:configureDocker", "aws:configurePackage", "aws:domainJoin",
-    "aws:downloadContent", "aws:psModule", "aws:refreshAssociation", "aws:runDockerAction", "aws:runDocument",
-    "aws:softwareInventory", "aws:updateAgent", "aws:updateSsmAgent"})
+    "aws:downloadContent", "aws:psModule", "aws:runDockerAction", "aws:runDocument", "aws:updateAgent",
+    "aws:updateSsmAgent"})
 _PLATFORMS = ("Windows", "Linux", "MacOS")
 _TOP_LEVEL = {"1.2": frozenset({"schemaVersion", "description", "parameters", "runtimeConfig"}),
               "2.x": frozenset({"schemaVersion", "description", "parameters", "mainSteps"})}
@@ -49,6 +52,10 @@ _PLUGIN_KEYS = frozenset({"properties", "description", "settings"})
 _STEP_KEYS = frozenset({"action", "name", "inputs", "precondition", "description", "settings", "maxAttempts",
                         "timeoutSeconds", "onFailure", "onSuccess", "finallyStep", "isCritical"})
 _INPUT_KEYS = frozenset({"id", "runCommand", "workingDirectory", "timeoutSeconds"})
+# aws:softwareInventory's inputs (AWS-GatherSoftwareInventory's parameters, each a string or a reference).
+_INVENTORY_INPUTS = frozenset({"applications", "awsComponents", "files", "networkConfig", "windowsUpdates",
+                               "instanceDetailedInformation", "services", "windowsRoles", "customInventory",
+                               "windowsRegistry", "billingInfo", "customInventoryDirectory"})
 _PARAMETER_KEYS = frozenset({"type", "description", "default", "allowedValues", "allowedPattern", "displayType",
                              "minItems", "maxItems", "minChars", "maxChars", "interpolationType"})
 # AWS's agent accepts only these names (agent/framework/docparser/parameters/parameters.go, paramNameRegex).
@@ -264,11 +271,21 @@ def _check_inputs(step: _Step) -> None:
     if step.action not in PLUGIN_PLATFORMS:
         if step.action in _AWS_ONLY_PLUGINS:  # OpenSSM's own message: AWS would accept the document
             raise _invalid(f"Plugin {step.action} is not supported by OpenSSM. Command documents here use "
-                           f"{' or '.join(PLUGIN_PLATFORMS)}.")
+                           f"{', '.join(list(PLUGIN_PLATFORMS)[:-1])} or {list(PLUGIN_PLATFORMS)[-1]}.")
         raise _invalid(f"Unknown plugin name: {step.action}")
-    unknown = sorted(str(k) for k in set(step.inputs) - _INPUT_KEYS)
-    if unknown:
-        raise _invalid(f"Unknown property \"{unknown[0]}\" in inputs of step {step.name}.")  # guessed
+    if step.action == "aws:refreshAssociation":
+        _check_known_inputs(step, frozenset({"associationIds"}))
+        ids = step.inputs.get("associationIds")
+        if ids is not None and not (isinstance(ids, list) or (isinstance(ids, str) and _is_reference(ids))):
+            raise _invalid(f"Invalid \"associationIds\" in step {step.name}; it must be a list of association "
+                           "ids or a parameter reference.")  # guessed
+        return
+    if step.action == "aws:softwareInventory":
+        _check_known_inputs(step, _INVENTORY_INPUTS)
+        if not all(isinstance(value, str) for value in step.inputs.values()):
+            raise _invalid(f"The inputs of step {step.name} must be strings or parameter references.")  # guessed
+        return
+    _check_known_inputs(step, _INPUT_KEYS)
     commands = step.inputs.get("runCommand")
     if commands is None:
         raise _invalid(f"Missing \"runCommand\" in inputs of step {step.name}.")  # guessed
@@ -285,6 +302,12 @@ def _check_inputs(step: _Step) -> None:
             or (isinstance(timeout, str) and (timeout.strip().isdigit() or _is_reference(timeout)))):
         raise _invalid(f"Invalid \"timeoutSeconds\" in step {step.name}; it must be a number of seconds or a "
                        "parameter reference.")  # guessed
+
+
+def _check_known_inputs(step: _Step, known: frozenset[str]) -> None:
+    unknown = sorted(str(k) for k in set(step.inputs) - known)
+    if unknown:
+        raise _invalid(f"Unknown property \"{unknown[0]}\" in inputs of step {step.name}.")  # guessed
 
 
 def references(value: Any) -> list[str]:

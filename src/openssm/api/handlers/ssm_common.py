@@ -7,7 +7,7 @@ import base64
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -23,6 +23,7 @@ from openssm.services.parameter_names import canonical, parameter_arn, split_sel
 from openssm.services.parameter_values import KeyAccess
 from openssm.store.lazy import LazyMapping
 
+T = TypeVar("T")
 Resources = Callable[[RequestContext, Params], Sequence[ResourceRef]]
 
 
@@ -115,6 +116,12 @@ def check_ssm_service_role(ctx: RequestContext, conn: Connection, name: str) -> 
 def page_token(offset: int) -> str:
     """The NextToken of a listing that continues at `offset` (opaque to callers)."""
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def paginate(p: Mapping[str, Any], rows: Sequence[T], default_size: int) -> tuple[Sequence[T], str | None]:
+    """The page of `rows` the request's NextToken and MaxResults ask for, and the token of the next one."""
+    start, size = page_start(p.get("NextToken")), p.get("MaxResults") or default_size
+    return rows[start:start + size], page_token(start + size) if start + size < len(rows) else None
 
 
 def page_start(token: str | None) -> int:

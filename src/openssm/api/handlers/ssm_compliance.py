@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import page_start, page_token, without_nones
+from openssm.api.handlers.ssm_common import paginate, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import ValidationError
 from openssm.services import compliance, compliance_queries, instances
@@ -33,11 +33,6 @@ def _summary_out(summary: ExecutionSummary) -> dict[str, Any]:
 def _filters(p: Params) -> list[StringFilter]:
     return [StringFilter(f["Key"], tuple(f.get("Values") or ()), f.get("Type") or "EQUAL")
             for f in p.get("Filters") or ()]
-
-
-def _page(p: Params, rows: Sequence[Any]) -> tuple[Sequence[Any], str | None]:
-    start, size = page_start(p.get("NextToken")), p.get("MaxResults") or PAGE
-    return rows[start:start + size], page_token(start + size) if start + size < len(rows) else None
 
 
 def put_compliance_items(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -70,7 +65,7 @@ def list_compliance_items(ctx: RequestContext, p: Params) -> dict[str, Any]:
         compliance.check_resource_type(resource_type)
     with ctx.container.db.read() as conn:
         found = compliance.items_of(conn, ctx.account_id, ctx.region, resource_ids, resource_types)
-    page, token = _page(p, compliance_queries.select(found, _filters(p), compliance_queries.ITEM_FIELDS))
+    page, token = paginate(p, compliance_queries.select(found, _filters(p), compliance_queries.ITEM_FIELDS), PAGE)
     return without_nones({"ComplianceItems": [_item_out(i) for i in page], "NextToken": token})
 
 
@@ -90,7 +85,7 @@ def list_compliance_summaries(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.db.read() as conn:
         found = compliance.items_of(conn, ctx.account_id, ctx.region)
     kept = compliance_queries.select(found, _filters(p), compliance_queries.TYPE_FIELDS)
-    page, token = _page(p, compliance_queries.type_summaries(kept))
+    page, token = paginate(p, compliance_queries.type_summaries(kept), PAGE)
     return without_nones({"ComplianceSummaryItems": [_type_summary_out(s) for s in page], "NextToken": token})
 
 
@@ -107,8 +102,9 @@ def list_resource_compliance_summaries(ctx: RequestContext, p: Params) -> dict[s
     with ctx.container.db.read() as conn:
         found = compliance.items_of(conn, ctx.account_id, ctx.region)
         uploads = compliance.uploads_of(conn, ctx.account_id, ctx.region)
-    summaries = compliance_queries.resource_summaries(found, uploads)
-    page, token = _page(p, compliance_queries.select(summaries, _filters(p), compliance_queries.RESOURCE_FIELDS))
+    summaries = compliance_queries.select(compliance_queries.resource_summaries(found, uploads), _filters(p),
+                                          compliance_queries.RESOURCE_FIELDS)
+    page, token = paginate(p, summaries, PAGE)
     return without_nones({"ResourceComplianceSummaryItems": [_resource_summary_out(s) for s in page],
                           "NextToken": token})
 
