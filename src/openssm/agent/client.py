@@ -28,6 +28,10 @@ ASYMMETRIC_AUTH_HEADER = "SSM-AsymmetricKeyAuthorization"
 REJECTED_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException"})
 
 
+SsmCall = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""A JSON 1.1 `ssm` call, (target, body) -> answer, signed with the node's current role credentials."""
+
+
 class CallFailed(Exception):
     """An AWS error answer (status, `__type` code, message), or a connection that failed (status 0)."""
 
@@ -177,6 +181,11 @@ class SsmClient:
         request = self.request("UpdateManagedInstancePublicKey", {"NewPublicKey": public_key,
                                                                   "NewPublicKeyType": "Rsa"})
         self.send(self.rsa_signed(request, instance_id, signer))
+
+
+def node_call(client: SsmClient, credentials: Callable[[], RoleCredentials]) -> SsmCall:
+    """SsmClient.call bound to the node's credentials, fetched for each call (they refresh themselves)."""
+    return lambda target, body: client.call(target, body, credentials())
 
 
 def _public_key(public_key: str, fingerprint: str) -> dict[str, str]:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any
 
 from openssm.agent.output_upload import OutputUploader
+from openssm.agent.plugins.document import Invocation, parse_document, run_document
 from openssm.agent.plugins.run_shell import ProcessHandle
-from openssm.agent.plugins.steps import failed, run_step, step_dir
+from openssm.agent.plugins.steps import StepPlugin, failed
 from openssm.agent.state import StateDir
-from openssm.protocol.command_payload import BadPayload, Step, parse
+from openssm.protocol.command_payload import BadPayload, Step
 from openssm.protocol.mgs import JobReply, PluginResult
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,12 @@ def job_environment(command_id: str, state: StateDir) -> dict[str, str]:
 
 
 class Jobs:
-    def __init__(self, state: StateDir, output: OutputUploader | None = None) -> None:
+    def __init__(self, state: StateDir, output: OutputUploader | None = None,
+                 plugins: Mapping[str, StepPlugin] | None = None) -> None:
+        """`plugins`: the plugins past the built-in shell ones (steps.run_step)."""
         self._state = state
         self._output = output
+        self._plugins = plugins
         self._lock = threading.Lock()
         self._running: dict[str, tuple[Future[JobReply], ProcessHandle]] = {}
 
@@ -115,19 +120,11 @@ class Jobs:
 
     def _steps(self, job_id: str, content: str, handle: ProcessHandle) -> JobReply:
         try:
-            job = parse(content)
+            document = parse_document(content)
         except BadPayload as err:
             return JobReply(job_id, "Failed", (failed(Step("aws:runShellScript", "", (), "", 0), str(err)),))
-        work_dir = self._state.work_dir(job_id)
-        env = job_environment(job.command_id, self._state)
-        results: list[PluginResult] = []
-        for step in job.steps:
-            if handle.cancelled:
-                break
-            if self._output is None:
-                results.append(run_step(step, work_dir, handle, env))
-                continue
-            with self._output.step(job.command_id or job_id, step.name or step.action, step_dir(step, work_dir)):
-                results.append(run_step(step, work_dir, handle, env))
-        plugins = tuple(results)
+        command_id = document.job.command_id
+        invocation = Invocation(command_id or job_id, self._state.work_dir(job_id),
+                                job_environment(command_id, self._state))
+        plugins = run_document(document, invocation, handle, self._plugins, self._output)
         return JobReply(job_id, "Cancelled" if handle.cancelled else document_status(plugins), plugins)

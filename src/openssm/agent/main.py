@@ -15,6 +15,7 @@ from openssm.agent.ec2messages import MessagePoller
 from openssm.agent.heartbeat import MDS, MGS, Heartbeat
 from openssm.agent.jobs import Jobs
 from openssm.agent.node_identity import NodeIdentity, hybrid_identity
+from openssm.agent.node_plugins import node_plugins
 from openssm.agent.output_upload import OutputUploader
 from openssm.agent.sessions import MgsDataChannels, Sessions
 from openssm.agent.state import StateDir
@@ -53,7 +54,8 @@ class Agent:
         self.client = identity.client
         self.credentials = identity.credentials
         instance_id = identity.instance_id
-        self.jobs = Jobs(state, OutputUploader(self.client, instance_id, self.credentials.get))
+        self.jobs = Jobs(state, OutputUploader(self.client, instance_id, self.credentials.get),
+                         node_plugins(identity, state))
         self.heartbeat = Heartbeat(self.client, instance_id, self.credentials.get, heartbeat_seconds)
         data_channels = MgsDataChannels(self.client, self.credentials.get, instance_id)
         self.sessions = Sessions(data_channels.connector, agent_version=AGENT_VERSION)

@@ -37,14 +37,15 @@ class NodeIdentity:
     instance_id: str
     client: SsmClient  # for the agent's calls: an answer refusing the credentials invalidates them
     credentials: CredentialProvider
+    imds: Imds | None = None  # an EC2 instance's metadata service (inventory reads its identity document)
 
 
 def _identity(instance_id: str, endpoint: str, region: str, ca_bundle: str | None,
-              credentials_for: Callable[[SsmClient], CredentialProvider]) -> NodeIdentity:
+              credentials_for: Callable[[SsmClient], CredentialProvider], imds: Imds | None = None) -> NodeIdentity:
     # The credential source fetches with a client of its own: one that invalidated it would re-enter its lock.
     credentials = credentials_for(SsmClient(endpoint, region, ca_bundle))
     client = SsmClient(endpoint, region, ca_bundle, on_credentials_rejected=credentials.invalidate)
-    return NodeIdentity(instance_id, client, credentials)
+    return NodeIdentity(instance_id, client, credentials, imds)
 
 
 def hybrid_identity(state: StateDir) -> NodeIdentity | None:
@@ -83,7 +84,7 @@ def ec2_identity(state: StateDir, settings: Ec2Settings) -> NodeIdentity:
         return Ec2CredentialSource(imds, client, registrar, instance.instance_id,
                                    retry_seconds=settings.retry_seconds)
 
-    return _identity(instance.instance_id, endpoint, instance.region, ca_bundle, credentials_for)
+    return _identity(instance.instance_id, endpoint, instance.region, ca_bundle, credentials_for, imds)
 
 
 def node_identity(state: StateDir, settings: Ec2Settings) -> NodeIdentity:

@@ -66,6 +66,18 @@ class StateDir:
             os.fsync(f.fileno())
         os.replace(partial, target)  # a crash leaves the old record or the new one, never half of one
 
+    def save(self, relative: str, data: dict[str, Any]) -> None:
+        """Keep a JSON record at a path relative to the directory, atomically, readable by root alone."""
+        self._write(relative, data)
+
+    def load(self, relative: str) -> dict[str, Any] | None:
+        """A JSON record kept with save; None when it is absent or unreadable."""
+        try:
+            data = json.loads((self.path / relative).read_text())
+        except (OSError, ValueError):
+            return None
+        return dict(data) if isinstance(data, dict) else None
+
     def save_registration(self, registration: Registration) -> None:
         self._write(REGISTRATION_FILE, asdict(registration))
 
@@ -85,6 +97,10 @@ class StateDir:
 
     def record_job(self, job_id: str, record: dict[str, Any]) -> None:
         self._write(self._job_file(job_id), record)
+
+    def custom_inventory_dir(self) -> Path:
+        """Where custom inventory files are put for the node to report (AWS: <data>/<id>/inventory/custom)."""
+        return self.path / "inventory" / "custom"
 
     def work_dir(self, job_id: str) -> Path:
         """Where a job's scripts run and its full output is kept."""

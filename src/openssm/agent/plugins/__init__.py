@@ -1,1 +1,2 @@
-"""The agent's document plugins: aws:runShellScript and aws:runPowerShellScript (steps.py runs a step)."""
+"""The agent's document plugins: aws:runShellScript and aws:runPowerShellScript (built into steps.py, which runs
+a step), aws:softwareInventory and aws:refreshAssociation; document.py runs a document's steps in order."""

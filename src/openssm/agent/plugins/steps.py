@@ -1,6 +1,7 @@
 """Running one document step with its plugin and reporting it as AWS's agent does: the reply carries the first
 24,000 characters of stdout and 8,000 of stderr, cut ones ending in `--output truncated--` (DESIGN §4); the
-full output stays in the job's work directory."""
+full output stays in the job's work directory. The shell plugins are built in; the agent passes the others
+(aws:softwareInventory, aws:refreshAssociation), which need the node's identity, to run_step."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import json
 import platform
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from openssm.agent.plugins.run_shell import ProcessHandle, ShellResult, run_script
 from openssm.protocol.command_payload import Step, precondition_holds
@@ -35,6 +38,13 @@ def cut(text: str, limit: int) -> str:
 def failed(step: Step, message: str) -> PluginResult:
     now = stamp(dt.datetime.now(dt.UTC))
     return PluginResult(step.name or step.action, "Failed", 1, "", message, now, now, step.action)
+
+
+def outcome(step: Step, start: dt.datetime, stdout: str, stderr: str, code: int = 0) -> PluginResult:
+    """A plugin's result from its output and exit code (0 Success, else Failed), cut as replies are cut."""
+    return PluginResult(step.name or step.action, "Success" if code == 0 else "Failed", code,
+                        cut(stdout, STDOUT_LIMIT), cut(stderr, STDERR_LIMIT), stamp(start),
+                        stamp(dt.datetime.now(dt.UTC)), step.action)
 
 
 def _resolve_cwd(step: Step, work_dir: Path) -> Path | None:
@@ -64,27 +74,52 @@ def skipped(step: Step) -> PluginResult:
                         f"Run step: {step.name}", "", now, now, step.action)
 
 
-def run_step(step: Step, work_dir: Path, handle: ProcessHandle, env: Mapping[str, str] | None = None) -> PluginResult:
-    """Run a step and answer its result; a plugin this node cannot run fails as AWS's agent fails it. The
-    script sees the agent's environment and `env` (the job's variables)."""
-    if not precondition_holds(step, PLATFORM_TYPE):
-        return skipped(step)
-    if step.action == SHELL_SCRIPT:
-        argv = SHELL
-    elif step.action == POWERSHELL and shutil.which("pwsh"):
-        argv = ["pwsh", "-f"]  # AWS's agent runs PowerShell on Linux when PowerShell Core is installed
-    elif step.action == POWERSHELL:
+@dataclass(frozen=True)
+class StepRun:
+    """A step as its plugin gets it: its inputs with the document's parameters in them, where it runs, and who
+    runs the document (a State Manager association, or Run Command when `association_id` is empty)."""
+
+    step: Step
+    work_dir: Path
+    handle: ProcessHandle
+    env: Mapping[str, str] = field(default_factory=dict)
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    association_id: str = ""
+    # The node's associations whose documents use this step's plugin (AWS's agent: CurrentAssociations).
+    current_associations: tuple[str, ...] = ()
+
+
+StepPlugin = Callable[[StepRun], PluginResult]
+
+
+def run_commands(run: StepRun) -> PluginResult:
+    """aws:runShellScript and aws:runPowerShellScript: the step's commands as one script."""
+    step = run.step
+    if step.action == POWERSHELL and not shutil.which("pwsh"):
         return failed(step, f"Plugin with name {step.action} is not supported in current platform. "
                             f"Step name: {step.name}")
-    else:
-        return failed(step, f"Plugin with name {step.action} is not supported by this version of ssm agent, "
-                            f"please update to latest version. Step name: {step.name}")
-    cwd = _resolve_cwd(step, work_dir)
+    argv = ["pwsh", "-f"] if step.action == POWERSHELL else SHELL  # PowerShell Core runs on Linux too
+    cwd = _resolve_cwd(step, run.work_dir)
     if cwd is not None and not cwd.is_dir():
         return failed(step, f"Working directory {step.working_directory} does not exist.")
     try:
-        result = run_script(argv, "\n".join(step.commands) + "\n", step.timeout_seconds, step_dir(step, work_dir),
-                            cwd, handle, env)
+        result = run_script(argv, "\n".join(step.commands) + "\n", step.timeout_seconds,
+                            step_dir(step, run.work_dir), cwd, run.handle, run.env)
     except OSError as err:
         return failed(step, f"failed to run commands: {err}")
     return _report(step, result)
+
+
+BUILT_IN: Mapping[str, StepPlugin] = {SHELL_SCRIPT: run_commands, POWERSHELL: run_commands}
+
+
+def run_step(run: StepRun, plugins: Mapping[str, StepPlugin] | None = None) -> PluginResult:
+    """Run a step with its plugin (`plugins` first, then the built-in ones) and answer its result; a plugin this
+    node does not have fails as AWS's agent fails it."""
+    if not precondition_holds(run.step, PLATFORM_TYPE):
+        return skipped(run.step)
+    plugin = (plugins or {}).get(run.step.action) or BUILT_IN.get(run.step.action)
+    if plugin is None:
+        return failed(run.step, f"Plugin with name {run.step.action} is not supported by this version of ssm "
+                                f"agent, please update to latest version. Step name: {run.step.name}")
+    return plugin(run)
