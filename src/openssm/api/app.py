@@ -24,7 +24,8 @@ from openssm.api.operations import registry
 from openssm.bus.session_links import NatsLinks
 from openssm.container import Container
 from openssm.protocol.service_models import service_model
-from openssm.services import commands, output_export
+from openssm.services import association_scheduler, commands, inventory, output_export
+from openssm.services.association_scheduler import AssociationSweeper
 
 _API_THREADS = 32
 log = logging.getLogger(__name__)
@@ -145,7 +146,12 @@ def create_app(container: Container) -> ASGIApp:
             await links.connect()
         sweepers = [asyncio.create_task(_periodically(_command_expiry(container), 1.0, "expiring commands")),
                     asyncio.create_task(_periodically(mgs.StoreWatcher(container).look, mgs.POLL_SECONDS,
-                                                      "looking for control channels' work"))]
+                                                      "looking for control channels' work")),
+                    asyncio.create_task(_periodically(
+                        AssociationSweeper(container.db, container.clock, container.command_hub).sweep,
+                        association_scheduler.SWEEP_SECONDS, "running State Manager associations"))]
+        sweepers.append(asyncio.create_task(_periodically(  # inventory not reported for 30 days (services/inventory)
+            lambda: inventory.sweep(container.db, container.clock.now()), 3600.0, "deleting expired inventory")))
         store = container.output_store
         if store is not None:  # finished invocations' output to their commands' S3 buckets (output_export)
             sweepers.append(asyncio.create_task(_periodically(lambda: output_export.export_owed(container.db, store),
