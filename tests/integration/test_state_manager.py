@@ -70,6 +70,8 @@ def test_an_inventory_association_gathers_what_dpkg_lists_and_watches_a_file(
     config = watched / "app.conf"
     config.write_text("listen 80\n")
     files = json.dumps([{"Path": str(watched), "Pattern": ["*.conf"], "Recursive": False}])
+    server.aws("ssm", "add-tags-to-resource", "--resource-type", "ManagedInstance", "--resource-id",
+               node.instance_id, "--tags", "Key=Team,Value=web")
     before = dt.datetime.now(dt.UTC)
     created = server.aws_json(
         "ssm", "create-association", "--name", "AWS-GatherSoftwareInventory", "--association-name", "Inventory",
@@ -84,6 +86,9 @@ def test_an_inventory_association_gathers_what_dpkg_lists_and_watches_a_file(
     assert {(e["Name"], e["Version"]) for e in entries(server, node.instance_id, "AWS:Application")} == listed
     [file_entry] = entries(server, node.instance_id, "AWS:File")
     assert file_entry["Name"] == "app.conf" and file_entry["Description"] == f"sha256:{sha256_of(config)}"
+    assert entries(server, node.instance_id, "AWS:Tag") == [{"Key": "Team", "Value": "web"}]
+    assert entries(server, node.instance_id, "AWS:Network") and entries(server, node.instance_id,
+                                                                        "AWS:InstanceDetailedInformation")
 
     config.write_text("listen 8080\n")  # a change the next run must see
     again = dt.datetime.now(dt.UTC)

@@ -213,3 +213,14 @@ def test_the_kept_name_counts_follow_every_change_of_the_stored_items(world: Wor
     world.put(b, item(content=apps("curl")), now=NOW + dt.timedelta(days=10))
     inventory.sweep(world.db, NOW + dt.timedelta(days=31))
     assert kept() == {"curl": 1}
+
+
+def test_the_nodes_tags_become_its_aws_tag_item_and_an_agents_own_is_not_taken(world: World) -> None:
+    (node,) = world.add_nodes("Linux")
+    with world.db.begin() as conn:
+        inventory.put(conn, ACCOUNT, REGION, node, [item("AWS:Tag", [{"Key": "Forged", "Value": "x"}])], NOW,
+                      {"Team": "web", "Env": "prod"})
+    assert entries(world, node, "AWS:Tag") == [{"Key": "Env", "Value": "prod"}, {"Key": "Team", "Value": "web"}]
+    with world.db.begin() as conn:
+        inventory.put(conn, ACCOUNT, REGION, node, [], NOW, {})
+    assert entries(world, node, "AWS:Tag") == []

@@ -10,6 +10,7 @@ inventory_deletions.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -31,14 +32,20 @@ from openssm.services.inventory_types import INSTANCE_INFORMATION
 from openssm.store.db import Database
 from openssm.store.tables.inventory import KEY_LENGTH, inventory_deletions, inventory_entries, inventory_items
 
+TAG = "AWS:Tag"
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def put(conn: Connection, account_id: str, region: str, instance_id: str, items: Sequence[ItemInput],
-        now: dt.datetime) -> None:
-    """PutInventory: every item checked first, then each stored (replacing the node's item of its type)."""
+        now: dt.datetime, tags: Mapping[str, str] | None = None) -> None:
+    """PutInventory: every item checked first, then each stored (replacing the node's item of its type).
+    `tags`, the node's tags, become its AWS:Tag item: AWS's service builds that type from the instance's tags
+    (AWS's agent has no gatherer for it), and an agent's own AWS:Tag is not taken."""
     node_of(conn, account_id, region, instance_id, now)
     custom = custom_schemas(conn, account_id, region)
+    items = [item for item in items if item.type_name != TAG]
+    if tags is not None:
+        items.append(tag_item(tags, now))
     checked = check_items(items, custom)
     stored = _stored_hashes(conn, account_id, region, instance_id, now)
     for one in checked:
@@ -53,6 +60,13 @@ def put(conn: Connection, account_id: str, region: str, instance_id: str, items:
         if one.type.is_custom:
             record_custom(conn, account_id, region, item.type_name, item.schema_version,
                           [a.name for a in one.type.attributes], one.custom, now)
+
+
+def tag_item(tags: Mapping[str, str], now: dt.datetime) -> ItemInput:
+    """The node's AWS:Tag item, hashed so that unchanged tags are not rewritten."""
+    content = tuple({"Key": key, "Value": value} for key, value in sorted(tags.items()))
+    digest = hashlib.sha256(_ENCODE(list(content)).encode()).hexdigest()
+    return ItemInput(TAG, "1.0", now.strftime("%Y-%m-%dT%H:%M:%SZ"), content, digest)
 
 
 def node_of(conn: Connection, account_id: str, region: str, instance_id: str, now: dt.datetime) -> ManagedInstance:

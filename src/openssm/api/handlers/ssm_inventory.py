@@ -42,7 +42,8 @@ def put_inventory(ctx: RequestContext, p: Params) -> dict[str, Any]:
                        tuple(i["Content"]) if "Content" in i else None, i.get("ContentHash"), i.get("Context") or {})
              for i in p["Items"]]
     with ctx.container.db.begin() as conn:
-        inventory.put(conn, ctx.account_id, ctx.region, node, items, ctx.now)
+        tags = ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", node)
+        inventory.put(conn, ctx.account_id, ctx.region, node, items, ctx.now, tags)
     return {}
 
 
