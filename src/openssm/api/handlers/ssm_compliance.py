@@ -73,12 +73,16 @@ def _severity_counts(counts: Mapping[str, int]) -> dict[str, int]:
     return {field: counts[severity] for severity, field in compliance.SEVERITY_FIELDS.items()}
 
 
+def _counts_out(compliant: Mapping[str, int], non_compliant: Mapping[str, int]) -> dict[str, Any]:
+    """The two summaries both views answer: totals, and the counts by severity."""
+    return {"CompliantSummary": {"CompliantCount": sum(compliant.values()),
+                                 "SeveritySummary": _severity_counts(compliant)},
+            "NonCompliantSummary": {"NonCompliantCount": sum(non_compliant.values()),
+                                    "SeveritySummary": _severity_counts(non_compliant)}}
+
+
 def _type_summary_out(s: TypeSummary) -> dict[str, Any]:
-    return {"ComplianceType": s.compliance_type,
-            "CompliantSummary": {"CompliantCount": sum(s.compliant.values()),
-                                 "SeveritySummary": _severity_counts(s.compliant)},
-            "NonCompliantSummary": {"NonCompliantCount": sum(s.non_compliant.values()),
-                                    "SeveritySummary": _severity_counts(s.non_compliant)}}
+    return {"ComplianceType": s.compliance_type, **_counts_out(s.compliant, s.non_compliant)}
 
 
 def list_compliance_summaries(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -92,10 +96,7 @@ def list_compliance_summaries(ctx: RequestContext, p: Params) -> dict[str, Any]:
 def _resource_summary_out(s: ResourceSummary) -> dict[str, Any]:
     return {"ComplianceType": s.compliance_type, "ResourceType": s.resource_type, "ResourceId": s.resource_id,
             "Status": s.status, "OverallSeverity": s.overall_severity, "ExecutionSummary": _summary_out(s.summary),
-            "CompliantSummary": {"CompliantCount": sum(s.compliant.values()),
-                                 "SeveritySummary": _severity_counts(s.compliant)},
-            "NonCompliantSummary": {"NonCompliantCount": sum(s.non_compliant.values()),
-                                    "SeveritySummary": _severity_counts(s.non_compliant)}}
+            **_counts_out(s.compliant, s.non_compliant)}
 
 
 def list_resource_compliance_summaries(ctx: RequestContext, p: Params) -> dict[str, Any]:
