@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from openssm.errors import AwsError
+from openssm.services.parameter_model import InvalidResourceType
 from openssm.store.tables.compliance import compliance_items, compliance_uploads
 
 RESOURCE_TYPE = "ManagedInstance"  # the only one AWS supports
@@ -40,14 +41,6 @@ class ItemSizeLimitExceeded(AwsError):
 
 class TotalSizeLimitExceeded(AwsError):
     code = "TotalSizeLimitExceededException"
-
-
-class InvalidResourceType(AwsError):
-    code = "InvalidResourceType"
-
-
-class InvalidResourceId(AwsError):
-    code = "InvalidResourceId"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from openssm.errors import AwsError
 from openssm.services.compliance import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -19,10 +18,7 @@ from openssm.services.compliance import (
     ExecutionSummary,
     most_severe,
 )
-
-
-class InvalidFilter(AwsError):
-    code = "InvalidFilter"
+from openssm.services.inventory_model import InvalidFilter
 
 
 @dataclass(frozen=True)

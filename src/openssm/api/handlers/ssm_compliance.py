@@ -13,6 +13,7 @@ from openssm.errors import ValidationError
 from openssm.services import compliance, compliance_queries, instances
 from openssm.services.compliance import ComplianceItem, ExecutionSummary, ItemInput
 from openssm.services.compliance_queries import ResourceSummary, StringFilter, TypeSummary
+from openssm.services.parameter_model import InvalidResourceId
 
 PAGE = 50
 
@@ -41,7 +42,7 @@ def put_compliance_items(ctx: RequestContext, p: Params) -> dict[str, Any]:
              for i in p["Items"]]
     with ctx.container.db.begin() as conn:
         if instances.get(conn, ctx.account_id, ctx.region, p["ResourceId"], ctx.now) is None:
-            raise compliance.InvalidResourceId(f"The resource ID {p['ResourceId']} is not a managed node of "
+            raise InvalidResourceId(f"The resource ID {p['ResourceId']} is not a managed node of "
                                                f"account {ctx.account_id} in {ctx.region}.")
         compliance.put_items(conn, ctx.account_id, ctx.region, p["ResourceId"], p["ResourceType"],
                              p["ComplianceType"], _summary_in(p["ExecutionSummary"]), items, ctx.now,
