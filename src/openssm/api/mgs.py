@@ -280,12 +280,12 @@ class StoreWatcher:
                 instances.mark_all_seen(conn, held, now)
             self._counted_at = now
         with container.db.read() as conn:
-            for instance_id in instances.cut_off_among(conn, held):
-                hub.close(instance_id)
-        with container.db.read() as conn:
+            cut_off = instances.cut_off_among(conn, held)
             work = command_delivery.open_work_by_node(conn)
             for node, waiting in sessions.awaiting_by_node(conn, now).items():
                 work.setdefault(node, set()).update(waiting)
+        for instance_id in cut_off:  # deregistered, or its Default Host Management credentials revoked
+            hub.close(instance_id)
         for instance_id in hub.unsent(work):  # notify is safe from this worker thread
             hub.notify(instance_id)
 
