@@ -102,7 +102,7 @@ def _write(conn: Connection, account_id: str, region: str, instance_id: str, one
         conn.execute(sa.insert(inventory_items).values(**key, **values))
     old_names = _drop_entries(conn, account_id, region, instance_id, item.type_name)
     rows = [(account_id, region, instance_id, item.type_name, n, _key(entry.get("Name")), _key(entry.get("Version")),
-             _ENCODE(entry)) for n, entry in enumerate(content)]
+             _ENCODE(entry)) for n, entry in enumerate(content)]  # the table's column order
     if rows:
         _insert_entries(conn, rows)
     new_names = {r[5] for r in rows if r[5] is not None}
@@ -136,13 +136,15 @@ def _insert_entries(conn: Connection, rows: Sequence[tuple[object, ...]]) -> Non
 
 @cache
 def _entry_insert(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
-    """The INSERT of an entry for a dialect, and its parameters' names when they are named (else positional, in
-    the table's column order)."""
+    """The INSERT of an entry for a dialect, and its parameters' names when they are named (else positional); rows
+    come in the table's column order."""
     compiled = sa.insert(inventory_entries).compile(dialect=dialect)
+    names = tuple(c.name for c in inventory_entries.columns)
     if compiled.positiontup is not None:
-        assert list(compiled.positiontup) == [c.name for c in inventory_entries.columns]
+        if tuple(compiled.positiontup) != names:
+            raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
         return compiled.string, None
-    return compiled.string, tuple(c.name for c in inventory_entries.columns)
+    return compiled.string, names
 
 
 def _key(value: str | None) -> str | None:
