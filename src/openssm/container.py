@@ -21,6 +21,7 @@ from openssm.services.command_replies import ReplyWriter
 from openssm.services.instances import NodeKey
 from openssm.services.kms import KmsService
 from openssm.services.parameters import ParameterService
+from openssm.services.patch_baselines import BaselineTagTarget
 from openssm.services.resource_tags import TaggableResources
 from openssm.store.db import Database
 from openssm.store.object_store import ObjectStore, S3ObjectStore
@@ -43,7 +44,8 @@ class Container:
         self.ssm_tags = TaggableResources(self.parameters.tags, {"Parameter": self.parameters,
                                                                   "ManagedInstance": instances.InstanceTagTarget(),
                                                                   "Document": documents.DocumentTagTarget(),
-                                                                  "Association": associations.AssociationTagTarget()})
+                                                                  "Association": associations.AssociationTagTarget(),
+                                                                  "PatchBaseline": BaselineTagTarget()})
         self.output_store: ObjectStore | None = S3ObjectStore(config.s3) if config.s3 else None
         self.command_hub = LocalHub()
         self.session_relays = RelayRegistry()

@@ -14,6 +14,7 @@ from openssm.store.tables import (
     kms,  # noqa: F401
     organizations,  # noqa: F401
     parameters,  # noqa: F401
+    patch_baselines,  # noqa: F401
     service_settings,  # noqa: F401
     sessions,  # noqa: F401
     sts,  # noqa: F401
