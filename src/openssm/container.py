@@ -20,6 +20,7 @@ from openssm.services.audit_chain import CHAIN_KEY_LABEL
 from openssm.services.command_replies import ReplyWriter
 from openssm.services.instances import NodeKey
 from openssm.services.kms import KmsService
+from openssm.services.maintenance_windows import WindowTagTarget
 from openssm.services.parameters import ParameterService
 from openssm.services.patch_baselines import BaselineTagTarget
 from openssm.services.resource_tags import TaggableResources
@@ -45,6 +46,7 @@ class Container:
                                                                   "ManagedInstance": instances.InstanceTagTarget(),
                                                                   "Document": documents.DocumentTagTarget(),
                                                                   "Association": associations.AssociationTagTarget(),
+                                                                  "MaintenanceWindow": WindowTagTarget(),
                                                                   "PatchBaseline": BaselineTagTarget()})
         self.output_store: ObjectStore | None = S3ObjectStore(config.s3) if config.s3 else None
         self.command_hub = LocalHub()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
 from openssm.clock import FakeClock
-from openssm.protocol.mgs import AgentJob
 from openssm.services import activations, association_dispatch, associations, instances
 from openssm.services.activations import NewActivation
 from openssm.services.association_model import AssociationSpec, Target
@@ -20,28 +19,12 @@ from openssm.services.association_scheduler import AssociationSweeper
 from openssm.services.resource_tags import ResourceTagStore
 from openssm.store.db import open_database
 from openssm.store.tables.associations import execution_targets
+from tests.unit.fake_hub import FakeHub
 
 NOW = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)  # a Monday
 ACCOUNT, REGION = "111122223333", "us-east-1"
 SCRIPT = AssociationSpec("AWS-RunShellScript", parameters={"commands": ("echo hi",)},
                          targets=(Target("tag:role", ("web",)),))
-
-
-@dataclass
-class FakeHub:
-    """The control channels of a process that holds none: every node is only notified."""
-
-    notified: list[str] = field(default_factory=list)
-    offered: list[tuple[str, AgentJob]] = field(default_factory=list)
-
-    def connected(self, instance_id: str) -> bool:
-        return False
-
-    def offer(self, instance_id: str, job: AgentJob) -> None:
-        self.offered.append((instance_id, job))
-
-    def notify(self, instance_id: str) -> None:
-        self.notified.append(instance_id)
 
 
 class World:

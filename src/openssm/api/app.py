@@ -26,6 +26,7 @@ from openssm.container import Container
 from openssm.protocol.service_models import service_model
 from openssm.services import association_scheduler, commands, inventory, output_export
 from openssm.services.association_scheduler import AssociationSweeper
+from openssm.services.maintenance_windows_scheduler import MaintenanceWindowSweeper
 
 _API_THREADS = 32
 log = logging.getLogger(__name__)
@@ -150,6 +151,8 @@ def create_app(container: Container) -> ASGIApp:
                     asyncio.create_task(_periodically(
                         AssociationSweeper(container.db, container.clock, container.command_hub).sweep,
                         association_scheduler.SWEEP_SECONDS, "running State Manager associations"))]
+        sweepers.append(asyncio.create_task(_periodically(MaintenanceWindowSweeper.of(container).sweep,
+                                                          MaintenanceWindowSweeper.EVERY, "maintenance windows")))
         sweepers.append(asyncio.create_task(_periodically(  # inventory not reported for 30 days (services/inventory)
             lambda: inventory.sweep(container.db, container.clock.now()), 3600.0, "deleting expired inventory")))
         store = container.output_store

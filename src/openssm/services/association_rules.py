@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from openssm.errors import AwsError
 from openssm.services import schedule_expressions
 from openssm.services.association_model import (
     AssociationSpec,
@@ -95,32 +96,34 @@ def check_targets(spec: AssociationSpec) -> None:
     if not spec.instance_id and not spec.targets:
         raise InvalidTarget("Specify the association's targets (Targets, or the InstanceId of one node).")
     for target in spec.targets:
-        _check_target(target)
+        check_target(target)
 
 
-def _check_target(target: Target) -> None:
+def check_target(target: Target, error: type[AwsError] = InvalidTarget) -> None:
+    """A target of nodes: InstanceIds (or *), tag:<key> or tag-key; State Manager answers InvalidTarget,
+    Maintenance Windows a ValidationException."""
     key, values = target.key, target.values
     if not values:
-        raise InvalidTarget(f"Target {key} has no values; specify at least one.")
+        raise error(f"Target {key} has no values; specify at least one.")
     if key == "InstanceIds":
         bad = [v for v in values if v != ALL_NODES and not _INSTANCE_ID.match(v)]
         if bad:
-            raise InvalidTarget(f"Instance Id {bad[0]} is not valid. Specify managed node IDs such as "
+            raise error(f"Instance Id {bad[0]} is not valid. Specify managed node IDs such as "
                                 "mi-0123456789abcdef0 or i-0123456789abcdef0, or * for every managed node.")
         if ALL_NODES in values and len(values) > 1:
-            raise InvalidTarget("InstanceIds * targets every managed node and can't be listed with node IDs.")
+            raise error("InstanceIds * targets every managed node and can't be listed with node IDs.")
     elif key == "tag-key":
         bad = [v for v in values if not _TAG_KEY.match(v)]
         if bad:
-            raise InvalidTarget(f"Tag key {bad[0]} is not valid.")
+            raise error(f"Tag key {bad[0]} is not valid.")
     elif key.startswith("tag:"):
         if not _TAG_KEY.match(key[4:]):
-            raise InvalidTarget(f"Tag key {key[4:]} is not valid.")
+            raise error(f"Tag key {key[4:]} is not valid.")
     elif key in _RESOURCE_GROUP_KEYS or key.startswith("resource-groups:"):
-        raise InvalidTarget(f"Target key {key} is not supported: OpenSSM has no resource groups. Target nodes "
+        raise error(f"Target key {key} is not supported: OpenSSM has no resource groups. Target nodes "
                             "by InstanceIds, tag:<key> or tag-key.")
     else:
-        raise InvalidTarget(f"Target key {key} is not valid. Specify InstanceIds, tag:<key> or tag-key.")
+        raise error(f"Target key {key} is not valid. Specify InstanceIds, tag:<key> or tag-key.")
 
 
 def check_output_location(spec: AssociationSpec) -> None:

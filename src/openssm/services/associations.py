@@ -221,7 +221,7 @@ def list_associations(conn: Connection, account_id: str, region: str,
 
 def _row_matches(r: sa.Row[tuple[object, ...]], key: str, value: str) -> bool:
     if key in ("LastExecutedBefore", "LastExecutedAfter"):
-        when, last = _date(key, value), r.last_execution_at
+        when, last = filter_date(key, value), r.last_execution_at
         return last is not None and (last < when if key == "LastExecutedBefore" else last > when)
     fields = {"InstanceId": r.instance_id, "Name": r.name, "AssociationId": r.association_id,
               "AssociationName": r.association_name}
@@ -230,7 +230,8 @@ def _row_matches(r: sa.Row[tuple[object, ...]], key: str, value: str) -> bool:
     return key == "AssociationStatusName"  # judged on the Overview; resource groups and connectors: none here
 
 
-def _date(key: str, value: str) -> dt.datetime:
+def filter_date(key: str, value: str) -> dt.datetime:
+    """A date filter's value (ISO 8601; UTC when it names no zone); ValidationError otherwise."""
     try:
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as err:

@@ -10,11 +10,26 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from openssm.errors import AwsError
 from openssm.services import document_parameters, documents
+from openssm.services.document_parameters import InvalidParameters
 from openssm.services.documents import DocumentVersion, InvalidDocument
-from openssm.services.parameter_model import Scope
+from openssm.services.parameter_model import Parameter, Scope
 
 SsmLookup = Callable[[str], str]
+
+
+def ssm_reference_value(name: str, read: Callable[[], Parameter]) -> str:
+    """The value `{{ssm:name}}` stands for, as `read` finds the parameter; a SecureString is refused, as Run
+    Command does not decrypt into commands."""
+    try:
+        found = read()
+    except AwsError as err:
+        raise InvalidParameters(f"Parameter {{{{ssm:{name}}}}} could not be resolved: {err.message}") from err
+    if found.version.type == "SecureString":
+        raise InvalidParameters(f"Parameter {{{{ssm:{name}}}}} is a SecureString; SecureString parameters "
+                                "can't be used in Run Command parameter values.")
+    return found.value
 
 
 @dataclass(frozen=True)

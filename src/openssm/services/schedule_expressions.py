@@ -68,7 +68,10 @@ def parse(expression: str, usage: Usage) -> Schedule:
     if match := _RATE.match(text):
         return Schedule(text, rate=_rate(int(match.group(1)), match.group(2), usage))
     if match := _AT.match(text):
-        return Schedule(text, at=dt.datetime.fromisoformat(match.group(1)).replace(tzinfo=dt.UTC))
+        try:
+            return Schedule(text, at=dt.datetime.fromisoformat(match.group(1)).replace(tzinfo=dt.UTC))
+        except ValueError as err:  # at(2026-13-01T00:00:00): the shape of a date, not a date
+            raise ScheduleError(f"{expression!r} does not name a date and time: {err}") from err
     if match := _CRON.match(text):
         return Schedule(text, cron=_cron(match.group(1).split(), usage))
     raise ScheduleError(f"{expression!r} is not a cron(...), rate(...) or at(...) expression")

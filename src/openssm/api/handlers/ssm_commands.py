@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from openssm.api.context import RequestContext
 from openssm.api.handlers.ssm_common import check_ssm_service_role, facts, key_access, scope, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
-from openssm.errors import AwsError, ValidationError
+from openssm.errors import ValidationError
 from openssm.iam.ports import AuthorizationTarget
 from openssm.services import command_delivery, command_documents, commands, documents, instances, output_export
 from openssm.services.command_output import Stream
@@ -25,7 +25,6 @@ from openssm.services.commands import (
     InvocationDoesNotExist,
     NewCommand,
 )
-from openssm.services.document_parameters import InvalidParameters
 from openssm.services.documents_builtin import AMAZON
 from openssm.services.instances import InvalidInstanceId, ManagedInstance
 from openssm.services.parameter_names import canonical, parameter_arn
@@ -103,14 +102,8 @@ def _ssm_lookup(ctx: RequestContext, conn: Connection) -> command_documents.SsmL
         tags = ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "Parameter", stored)
         target = AuthorizationTarget(parameter_arn(ctx.region, ctx.account_id, stored), tags)
         ctx.container.authorizer.authorize(facts(ctx), "ssm:GetParameters", [target], {})
-        try:
-            found = ctx.container.parameters.get(conn, scope(ctx), name, False, key_access(ctx, conn))
-        except AwsError as err:
-            raise InvalidParameters(f"Parameter {{{{ssm:{name}}}}} could not be resolved: {err.message}") from err
-        if found.version.type == "SecureString":
-            raise InvalidParameters(f"Parameter {{{{ssm:{name}}}}} is a SecureString; SecureString parameters "
-                                    "can't be used in Run Command parameter values.")
-        return found.value
+        return command_documents.ssm_reference_value(name, lambda: ctx.container.parameters.get(
+            conn, scope(ctx), name, False, key_access(ctx, conn)))
     return lookup
 
 

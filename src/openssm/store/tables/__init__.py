@@ -12,6 +12,7 @@ from openssm.store.tables import (
     instances,  # noqa: F401
     inventory,  # noqa: F401
     kms,  # noqa: F401
+    maintenance_windows,  # noqa: F401
     organizations,  # noqa: F401
     parameters,  # noqa: F401
     patch_baselines,  # noqa: F401
