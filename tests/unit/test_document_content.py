@@ -218,7 +218,7 @@ BAD_CONTENT: list[tuple[str, dict[str, Any], str]] = [
      "Unknown plugin name: aws:launchRocket"),
     ("aws plugin openssm does not run", document({"action": "aws:runDocument", "name": "x", "inputs": {}}),
      "Plugin aws:runDocument is not supported by OpenSSM. Command documents here use aws:runShellScript, "
-     "aws:runPowerShellScript, aws:refreshAssociation or aws:softwareInventory."),
+     "aws:runPowerShellScript, aws:refreshAssociation, aws:softwareInventory or aws:runPatchBaseline."),
     ("unknown input", document({**ONE_STEP, "inputs": {"runCommand": ["a"], "shell": "zsh"}}),
      "Unknown property \"shell\" in inputs of step run."),
     ("missing run command", document({**ONE_STEP, "inputs": {"workingDirectory": "/"}}),

@@ -86,7 +86,8 @@ def test_list_documents_filters_amazons_session_documents_by_type_and_owner(conn
     assert listed(("DocumentType", "Session")) == SESSION_DOCUMENTS | {"Team-Port"}
     assert listed(("DocumentType", "Session"), ("Owner", "Amazon")) == SESSION_DOCUMENTS
     assert listed(("DocumentType", "Command")) == {"AWS-RunShellScript", "AWS-RunPowerShellScript",
-                                                   "AWS-RefreshAssociation", "AWS-GatherSoftwareInventory"}
+                                                   "AWS-RefreshAssociation", "AWS-GatherSoftwareInventory",
+                                                   "AWS-RunPatchBaseline"}
 
 
 def test_send_command_refuses_a_session_document() -> None:

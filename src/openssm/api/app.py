@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from openssm.api import command_output, data_channel, instance_identity, mgs
+from openssm.api import command_output, data_channel, instance_identity, mgs, patch_snapshots
 from openssm.api.auth import Authenticator, IncomingRequest
 from openssm.api.dispatch import handle_call
 from openssm.api.headers import header_map
@@ -139,6 +139,7 @@ def create_app(container: Container) -> ASGIApp:
         *mgs.routes(container, authenticator),
         *data_channel.routes(container, authenticator, mgs.channel_tokens(container)),
         *command_output.routes(container, authenticator),
+        *patch_snapshots.routes(container),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -39,6 +39,8 @@ PLUGIN_PLATFORMS: dict[str, tuple[str, ...]] = {
     # State Manager's and Inventory's own steps (AWS-RefreshAssociation, AWS-GatherSoftwareInventory).
     "aws:refreshAssociation": ("Windows", "Linux", "MacOS"),
     "aws:softwareInventory": ("Windows", "Linux", "MacOS"),
+    # Patch Manager's step in AWS-RunPatchBaseline (OpenSSM's agent patches Linux nodes).
+    "aws:runPatchBaseline": ("Linux",),
 }
 # AWS's other Command plugins (SSM's "Command document plugin reference"): real, but not run by OpenSSM.
 _AWS_ONLY_PLUGINS = frozenset({
@@ -56,6 +58,8 @@ _INPUT_KEYS = frozenset({"id", "runCommand", "workingDirectory", "timeoutSeconds
 _INVENTORY_INPUTS = frozenset({"applications", "awsComponents", "files", "networkConfig", "windowsUpdates",
                                "instanceDetailedInformation", "services", "windowsRoles", "customInventory",
                                "windowsRegistry", "billingInfo", "customInventoryDirectory"})
+# aws:runPatchBaseline's inputs (AWS-RunPatchBaseline's parameters).
+_PATCH_INPUTS = frozenset({"Operation", "SnapshotId", "InstallOverrideList", "BaselineOverride", "RebootOption"})
 _PARAMETER_KEYS = frozenset({"type", "description", "default", "allowedValues", "allowedPattern", "displayType",
                              "minItems", "maxItems", "minChars", "maxChars", "interpolationType"})
 # AWS's agent accepts only these names (agent/framework/docparser/parameters/parameters.go, paramNameRegex).
@@ -280,8 +284,8 @@ def _check_inputs(step: _Step) -> None:
             raise _invalid(f"Invalid \"associationIds\" in step {step.name}; it must be a list of association "
                            "ids or a parameter reference.")  # guessed
         return
-    if step.action == "aws:softwareInventory":
-        _check_known_inputs(step, _INVENTORY_INPUTS)
+    if step.action in ("aws:softwareInventory", "aws:runPatchBaseline"):
+        _check_known_inputs(step, _INVENTORY_INPUTS if step.action == "aws:softwareInventory" else _PATCH_INPUTS)
         if not all(isinstance(value, str) for value in step.inputs.values()):
             raise _invalid(f"The inputs of step {step.name} must be strings or parameter references.")  # guessed
         return

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from openssm.services import documents_builtin_associations, documents_builtin_inventory
+from openssm.services import documents_builtin_associations, documents_builtin_inventory, documents_builtin_patch
 from openssm.services.documents_builtin_sessions import SESSION_DOCUMENTS, SESSION_PLATFORMS
 
 AMAZON = "Amazon"
@@ -65,6 +65,6 @@ BUILT_IN: dict[str, BuiltInDocument] = {
     **{name: BuiltInDocument(content, SESSION_PLATFORMS, "Session", published)
        for name, (content, published) in SESSION_DOCUMENTS.items()},
     **{name: BuiltInDocument(content, platforms, "Command", published)
-       for module in (documents_builtin_associations, documents_builtin_inventory)
+       for module in (documents_builtin_associations, documents_builtin_inventory, documents_builtin_patch)
        for name, (content, platforms, published) in module.DOCUMENTS.items()},
 }

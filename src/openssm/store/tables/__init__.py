@@ -16,6 +16,7 @@ from openssm.store.tables import (
     organizations,  # noqa: F401
     parameters,  # noqa: F401
     patch_baselines,  # noqa: F401
+    patch_snapshots,  # noqa: F401
     service_settings,  # noqa: F401
     sessions,  # noqa: F401
     sts,  # noqa: F401
