@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the agent in the foreground")
     run.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     run.add_argument("--heartbeat-seconds", type=float, default=300.0)
+    patching = run.add_argument_group("patching (aws:runPatchBaseline)")
+    patching.add_argument("--package-root", type=Path, default=Path(os.environ.get("OPENSSM_PACKAGE_ROOT") or "/"),
+                          help="the system root whose packages are patched (default /); env OPENSSM_PACKAGE_ROOT")
+    patching.add_argument("--reboot-command", default=os.environ.get("OPENSSM_REBOOT_COMMAND") or "shutdown -r now",
+                          help="how RebootIfNeeded reboots the node; env OPENSSM_REBOOT_COMMAND")
     ec2 = run.add_argument_group("EC2 instances without a hybrid registration")
     ec2.add_argument("--imds-url", default=os.environ.get("OPENSSM_IMDS_URL") or DEFAULT_IMDS_URL,
                      help="instance metadata service (IMDSv2 only); env OPENSSM_IMDS_URL")
@@ -68,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr)
         return EXIT_NO_IDENTITY
     from openssm.agent.main import Agent
+    from openssm.agent.plugins.patch_baseline import PatchSettings
 
+    patching = PatchSettings(args.package_root, tuple(shlex.split(args.reboot_command)))
     try:
-        asyncio.run(Agent(state, args.heartbeat_seconds, identity=identity).run())
+        asyncio.run(Agent(state, args.heartbeat_seconds, identity=identity, patching=patching).run())
     except RegistrationLost as err:
         print(f"Default Host Management is unusable: {err.message}", file=sys.stderr)
         return EXIT_REGISTRATION_LOST

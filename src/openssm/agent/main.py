@@ -17,6 +17,7 @@ from openssm.agent.jobs import Jobs
 from openssm.agent.node_identity import NodeIdentity, hybrid_identity
 from openssm.agent.node_plugins import node_plugins
 from openssm.agent.output_upload import OutputUploader
+from openssm.agent.plugins.patch_baseline import PatchSettings
 from openssm.agent.sessions import MgsDataChannels, Sessions
 from openssm.agent.state import StateDir
 from openssm.agent.version import AGENT_VERSION
@@ -44,8 +45,9 @@ class Backoff:
 
 class Agent:
     def __init__(self, state: StateDir, heartbeat_seconds: float = 300.0, backoff: Backoff | None = None,
-                 identity: NodeIdentity | None = None) -> None:
-        """`identity` defaults to the state directory's hybrid registration."""
+                 identity: NodeIdentity | None = None, patching: PatchSettings | None = None) -> None:
+        """`identity` defaults to the state directory's hybrid registration; `patching` says where
+        aws:runPatchBaseline patches."""
         identity = identity or hybrid_identity(state)
         if identity is None:
             raise ValueError(f"no registration in {state.path}")
@@ -55,7 +57,7 @@ class Agent:
         self.credentials = identity.credentials
         instance_id = identity.instance_id
         self.jobs = Jobs(state, OutputUploader(self.client, instance_id, self.credentials.get),
-                         node_plugins(identity, state))
+                         node_plugins(identity, state, patching))
         self.heartbeat = Heartbeat(self.client, instance_id, self.credentials.get, heartbeat_seconds)
         data_channels = MgsDataChannels(self.client, self.credentials.get, instance_id)
         self.sessions = Sessions(data_channels.connector, agent_version=AGENT_VERSION)

@@ -76,12 +76,16 @@ def _ec2_options(command: Callable[..., None]) -> Callable[..., None]:
 @agent.command("run")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=DEFAULT_STATE_DIR, show_default=True)
 @click.option("--heartbeat-seconds", type=float, default=300.0, show_default=True)
+@click.option("--package-root", type=click.Path(file_okay=False, resolve_path=True), default=None,
+              help="The system root aws:runPatchBaseline patches [/] (env OPENSSM_PACKAGE_ROOT).")
+@click.option("--reboot-command", default=None,
+              help="How RebootIfNeeded reboots the node [shutdown -r now] (env OPENSSM_REBOOT_COMMAND).")
 @_ec2_options
-def run(state_dir: Path, heartbeat_seconds: float, **ec2: str | float | None) -> None:
+def run(state_dir: Path, heartbeat_seconds: float, **options: str | float | None) -> None:
     """Run in the foreground (the systemd unit runs this)."""
     # Become a fresh interpreter that loads only the agent: this process has loaded every `openssm` command.
     # exec keeps the process id, so systemd and supervisors see no difference.
-    command = _lean_command(state_dir, heartbeat_seconds=heartbeat_seconds, **ec2)
+    command = _lean_command(state_dir, heartbeat_seconds=heartbeat_seconds, **options)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)
