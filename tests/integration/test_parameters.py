@@ -162,7 +162,7 @@ def test_tags_and_overwrite_cannot_be_combined_and_tags_are_managed_by_resource(
         {"Key": "o", "Value": "1"}]
     assert fails(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId=f"{prefix}/none")[0] == \
         "InvalidResourceId"
-    assert fails(ssm.list_tags_for_resource, ResourceType="PatchBaseline", ResourceId="pb-0123")[0] == \
+    assert fails(ssm.list_tags_for_resource, ResourceType="OpsItem", ResourceId="oi-0123456789ab")[0] == \
         "InvalidResourceType"
 
 
