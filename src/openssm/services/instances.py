@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from openssm.errors import AwsError, ValidationError
 from openssm.services.activations import Activation
@@ -138,12 +139,17 @@ def mark_all_seen(conn: Connection, instance_ids: Sequence[str], now: dt.datetim
 _IN_CHUNK = 500  # ids per IN (...): SQLite allows 32,766 bound parameters, older builds 999
 
 
+def listed(account_id: str, region: str) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of the managed instances `describe` lists: registered, and EC2 instances only once they
+    have reported (DHMC declares them first); for queries that need less than whole nodes."""
+    c = managed_instances.c
+    return (c.account_id == account_id, c.region == region, c.deregistered.is_(False),
+            sa.or_(c.last_ping.is_not(None), c.instance_id.not_like("i-%")))
+
+
 def describe(conn: Connection, account_id: str, region: str, now: dt.datetime,
              instance_ids: Sequence[str] = ()) -> list[ManagedInstance]:
-    c = managed_instances.c
-    query = sa.select(managed_instances).where(c.account_id == account_id, c.region == region,
-                                               c.deregistered.is_(False),
-                                               sa.or_(c.last_ping.is_not(None), c.instance_id.not_like("i-%")))
+    query = sa.select(managed_instances).where(*listed(account_id, region))
     if instance_ids:
         query = query.where(managed_instances.c.instance_id.in_(list(instance_ids)))
     return [_instance(r, now) for r in conn.execute(query.order_by(managed_instances.c.instance_id))]

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from openssm.services.instances import listed
 from openssm.services.inventory_model import EXPIRY, Filter, InvalidFilter, InvalidTypeName
 from openssm.services.inventory_sql import attribute_value, prefix_range
 from openssm.services.inventory_types import INSTANCE_INFORMATION, NUMBER, InventoryType
@@ -106,14 +107,6 @@ def live_holders(conn: Connection, account_id: str, region: str, type_names: Ite
     c = inventory_items.c
     return {r.instance_id for r in conn.execute(sa.select(c.instance_id).where(
         c.account_id == account_id, c.region == region, c.type_name.in_(names), c.updated_at >= now - EXPIRY))}
-
-
-def listed(account_id: str, region: str) -> tuple[ColumnElement[bool], ...]:
-    """The managed instances instances.describe lists (its conditions: registered, and EC2 instances once they
-    have reported), for queries that need less than whole nodes."""
-    c = managed_instances.c
-    return (c.account_id == account_id, c.region == region, c.deregistered.is_(False),
-            sa.or_(c.last_ping.is_not(None), c.instance_id.not_like("i-%")))
 
 
 def listed_nodes(conn: Connection, account_id: str, region: str) -> set[str]:

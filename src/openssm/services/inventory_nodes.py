@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from openssm.services import instances
-from openssm.services.inventory_filters import Condition, listed, listed_nodes, matches, matching_nodes
+from openssm.services.inventory_filters import Condition, listed_nodes, matches, matching_nodes
 from openssm.services.inventory_model import Item
 from openssm.services.inventory_sql import among
 from openssm.services.inventory_types import INSTANCE_INFORMATION
@@ -34,7 +34,7 @@ def information(conn: Connection, account_id: str, region: str, now: dt.datetime
                 ids: Collection[str] | None = None) -> dict[str, Item]:
     """AWS:InstanceInformation of the listed nodes (or of those of `ids` that are listed), by node."""
     query = sa.select(*_SHOWN.values(), _m.last_ping, _m.registered_at, _m.cut_off_at).where(
-        *listed(account_id, region))
+        *instances.listed(account_id, region))
     if ids is not None:
         if not ids:
             return {}
@@ -69,7 +69,7 @@ def node_values(conn: Connection, account_id: str, region: str, now: dt.datetime
     columns = {_m.instance_id, *(_SHOWN[a] for a in attributes if a in _SHOWN)}
     if "InstanceStatus" in attributes:
         columns |= {_m.last_ping, _m.cut_off_at}
-    rows = conn.execute(sa.select(*columns).where(*listed(account_id, region),
+    rows = conn.execute(sa.select(*columns).where(*instances.listed(account_id, region),
                                                   among(_m.instance_id, ids, conn.dialect.name)))
     derived: dict[str, Callable[[Any], str]] = {"ResourceType": _resource_type,
                                                 "InstanceStatus": lambda row: _status(row, now)}
