@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from openssm.services import association_executions as executions
-from openssm.services import association_reports, associations, commands, compliance
+from openssm.services import association_reports, associations, commands, compliance, instances
 from openssm.services.association_model import Association, AssociationDoesNotExist, Execution, Target
 from openssm.services.association_scheduler import AssociationSweeper, start_due
 from openssm.store.tables.associations import associations as association_rows
@@ -139,6 +139,24 @@ def test_an_offline_node_waits_and_is_started_once_it_is_back(world: World) -> N
     world.heartbeat(node)
     sweeper.sweep()
     assert world.targets(run.execution_id) == {node: ("InProgress", "InProgress")}
+
+
+def test_a_deregistered_nodes_targets_end_so_their_executions_can(world: World) -> None:
+    waiting = world.node(online=False, role="web")
+    running = world.node(role="web")
+    run = world.create()
+    assert run.execution_id is not None
+    world.sweeper().sweep()
+    assert world.targets(run.execution_id) == {waiting: ("Pending", "Pending"), running: ("InProgress", "InProgress")}
+    with world.db.begin() as conn:
+        for node in (waiting, running):
+            instances.deregister(conn, ACCOUNT, REGION, node)
+            executions.end_for_departed_node(conn, node, world.now)
+    assert world.targets(run.execution_id) == {
+        waiting: ("Skipped", "Skipped: the managed node was deregistered"),
+        running: ("Failed", "Failed: the managed node was deregistered")}
+    (execution,) = executions_of(world, run.association_id)
+    assert execution.status == "Failed"  # over, rather than Pending for ever
 
 
 def test_a_refresh_command_never_delivered_fails_its_target(world: World) -> None:

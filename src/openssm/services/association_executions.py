@@ -159,3 +159,17 @@ def targets(conn: Connection, association_id: str, execution_id: str, version: i
     return [ExecutionTarget(association_id, version, execution_id, r.resource_id, r.resource_type, r.status,
                             r.detailed_status, r.last_execution_at, r.command_id) for r in rows[:size]], \
         len(rows) > size
+
+
+def end_for_departed_node(conn: Connection, instance_id: str, now: dt.datetime) -> list[str]:
+    """A deregistered node will never run or report: its targets still waiting are Skipped and those it was
+    running Failed, so their executions can end; answers the executions touched."""
+    t = execution_targets.c
+    touched = sorted({r[0] for r in conn.execute(sa.select(t.execution_id).where(
+        t.resource_id == instance_id, t.status.in_(OPEN)))})
+    for status, was in (("Skipped", "Pending"), ("Failed", "InProgress")):
+        conn.execute(sa.update(execution_targets).where(t.resource_id == instance_id, t.status == was).values(
+            status=status, detailed_status=f"{status}: the managed node was deregistered", last_execution_at=now))
+    for execution_id in touched:
+        settle(conn, execution_id, now)
+    return touched

@@ -21,7 +21,7 @@ from openssm.iam.principals import PrincipalType
 from openssm.iam.service_roles import find_role
 from openssm.iam.sessions import SessionGrant, issue, revoke_instance
 from openssm.protocol import rsa_auth
-from openssm.services import activations, compliance, ec2_instances, instances, node_keys
+from openssm.services import activations, association_executions, compliance, ec2_instances, instances, node_keys
 from openssm.services import default_host_management as dhmc
 from openssm.services.instance_filters import matching
 from openssm.services.instances import InvalidInstanceId, ManagedInstance
@@ -181,6 +181,7 @@ def deregister_managed_instance(ctx: RequestContext, p: Params) -> dict[str, Any
         instances.deregister(conn, ctx.account_id, ctx.region, p["InstanceId"])
         revoke_instance(conn, p["InstanceId"])
         compliance.delete_resource(conn, ctx.account_id, ctx.region, p["InstanceId"])
+        association_executions.end_for_departed_node(conn, p["InstanceId"], ctx.now)
     ctx.container.credentials.invalidate()
     return {}
 
