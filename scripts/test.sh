@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 if [ ! -x /usr/sbin/sshd ] || ! command -v ssh >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server openssh-client >/dev/null
 fi
+# The rpm-family patching tests run dnf, rpm, rpmbuild and createrepo_c/modifyrepo_c on a throwaway root (Debian's).
+if ! command -v dnf >/dev/null || ! command -v rpmbuild >/dev/null || ! command -v modifyrepo_c >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dnf rpm createrepo-c >/dev/null
+fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # Scale-out tests use PostgreSQL (127.0.0.1:5432) and NATS (127.0.0.1:4222); NATS is started here if absent.
 if ! .venv/bin/python -c "import socket; socket.create_connection(('127.0.0.1', 4222), 2)" 2>/dev/null; then

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.agents import AgentProcess
+from tests.support.agents import AgentProcess, patching_agent
 from tests.support.debian_root import DebianRoot
 from tests.support.server import ServerProcess
 
@@ -39,13 +39,8 @@ def node(tmp_path: Path) -> DebianRoot:
 
 @pytest.fixture
 def agent(server: ServerProcess, node: DebianRoot, tmp_path: Path) -> Iterator[AgentProcess]:
-    running = AgentProcess(server, tmp_path / "agent").register()
-    running.start("--package-root", str(node.root), "--reboot-command", "false")
-    try:
-        running.wait_online()
+    with patching_agent(server, node.root, tmp_path / "agent") as running:
         yield running
-    finally:
-        running.stop()
 
 
 def patch_states(ssm: Any, instance_id: str) -> dict[str, str]:

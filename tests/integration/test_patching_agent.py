@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.agents import AgentProcess, wait_invocation
+from tests.support.agents import AgentProcess, patching_agent, wait_invocation
 from tests.support.debian_root import DebianRoot
 from tests.support.server import ServerProcess
 
@@ -37,13 +37,22 @@ def node(tmp_path: Path) -> DebianRoot:
 
 @pytest.fixture
 def patched_agent(server: ServerProcess, node: DebianRoot, tmp_path: Path) -> Iterator[AgentProcess]:
-    agent = AgentProcess(server, tmp_path / "agent").register()
-    agent.start("--package-root", str(node.root), "--reboot-command", "false")
-    try:
-        agent.wait_online()
-        yield agent
-    finally:
-        agent.stop()
+    with patching_agent(server, node.root, tmp_path / "agent") as running:
+        yield running
+
+
+def grouped_baseline(server: ServerProcess, instance_id: str, operating_system: str,
+                     rules: dict[str, Any]) -> tuple[str, str]:
+    """A custom baseline rejecting "beta" (ALLOW_AS_DEPENDENCY), registered for a new patch group that the
+    node is tagged into; answers (baseline id, group)."""
+    ssm, group = server.client("ssm"), f"patching-{uuid.uuid4().hex[:8]}"
+    baseline_id = ssm.create_patch_baseline(
+        Name=group, OperatingSystem=operating_system, ApprovalRules=rules, RejectedPatches=["beta"],
+        RejectedPatchesAction="ALLOW_AS_DEPENDENCY")["BaselineId"]
+    ssm.register_patch_baseline_for_patch_group(BaselineId=baseline_id, PatchGroup=group)
+    ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=instance_id,
+                             Tags=[{"Key": "Patch Group", "Value": group}])
+    return str(baseline_id), group
 
 
 def run_patch_baseline(server: ServerProcess, agent: AgentProcess, operation: str) -> dict[str, Any]:
@@ -73,14 +82,8 @@ def patch_summary(server: ServerProcess, instance_id: str) -> dict[str, str]:
 def test_scan_then_install_patches_the_root_as_the_baseline_says(server: ServerProcess, node: DebianRoot,
                                                                   patched_agent: AgentProcess) -> None:
     ssm = server.client("ssm")
-    group = f"patching-{uuid.uuid4().hex[:8]}"
-    baseline_id = ssm.create_patch_baseline(
-        Name=group, OperatingSystem="DEBIAN", ApprovalRules=RULES, RejectedPatches=["beta"],
-        RejectedPatchesAction="ALLOW_AS_DEPENDENCY")["BaselineId"]
-    ssm.register_patch_baseline_for_patch_group(BaselineId=baseline_id, PatchGroup=group)
     instance_id = patched_agent.instance_id
-    ssm.add_tags_to_resource(ResourceType="ManagedInstance", ResourceId=instance_id,
-                             Tags=[{"Key": "Patch Group", "Value": group}])
+    baseline_id, group = grouped_baseline(server, instance_id, "DEBIAN", RULES)
 
     scan = run_patch_baseline(server, patched_agent, "Scan")
     assert "Missing                 1" in scan["StandardOutputContent"]

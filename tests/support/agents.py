@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +104,16 @@ def wait_invocation(server: ServerProcess, command_id: str, instance_id: str, ti
                                                    **({"PluginName": plugin} if plugin else {})))
         time.sleep(0.2)
     raise AssertionError(f"command {command_id} on {instance_id} still {status}")
+
+
+@contextmanager
+def patching_agent(server: ServerProcess, package_root: Path, state_dir: Path) -> Iterator[AgentProcess]:
+    """A registered, running agent whose patching acts on `package_root` (a throwaway root, never this
+    machine's packages) and whose reboots do nothing."""
+    agent = AgentProcess(server, state_dir).register()
+    agent.start("--package-root", str(package_root), "--reboot-command", "false")
+    try:
+        agent.wait_online()
+        yield agent
+    finally:
+        agent.stop()

@@ -42,8 +42,9 @@ def _address() -> str:
         return "127.0.0.1"
 
 
-def instance_information(instance_id: str, channel: str) -> dict[str, Any]:
-    release = _os_release()
+def instance_information(instance_id: str, channel: str, os_release: str = "/etc/os-release") -> dict[str, Any]:
+    """`os_release`: the package root's, when the agent patches another root (the service picks its baseline)."""
+    release = _os_release(os_release)
     return {"AgentName": AGENT_NAME, "AgentStatus": "Active", "AgentVersion": AGENT_VERSION,
             "AvailabilityZone": "", "AvailabilityZoneId": "", "ComputerName": socket.gethostname(),
             "IPAddress": _address(), "InstanceId": instance_id, "PlatformName": release["NAME"],
@@ -52,15 +53,17 @@ def instance_information(instance_id: str, channel: str) -> dict[str, Any]:
 
 class Heartbeat:
     def __init__(self, client: SsmClient, instance_id: str, credentials: Callable[[], RoleCredentials],
-                 interval: float = 300.0) -> None:
+                 interval: float = 300.0, os_release: str = "/etc/os-release") -> None:
         self._client = client
+        self._os_release = os_release
         self._instance_id = instance_id
         self._credentials = credentials
         self.interval = interval
         self.channel = MGS
 
     def beat(self) -> None:
-        self._client.call("UpdateInstanceInformation", instance_information(self._instance_id, self.channel),
+        self._client.call("UpdateInstanceInformation", instance_information(self._instance_id, self.channel,
+                                                                         self._os_release),
                           self._credentials())
 
     async def run(self) -> None:

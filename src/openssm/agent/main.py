@@ -56,9 +56,11 @@ class Agent:
         self.client = identity.client
         self.credentials = identity.credentials
         instance_id = identity.instance_id
+        patching = patching or PatchSettings.from_environment()
         self.jobs = Jobs(state, OutputUploader(self.client, instance_id, self.credentials.get),
                          node_plugins(identity, state, patching))
-        self.heartbeat = Heartbeat(self.client, instance_id, self.credentials.get, heartbeat_seconds)
+        self.heartbeat = Heartbeat(self.client, instance_id, self.credentials.get, heartbeat_seconds,
+                                   str(patching.os_release))
         data_channels = MgsDataChannels(self.client, self.credentials.get, instance_id)
         self.sessions = Sessions(data_channels.connector, agent_version=AGENT_VERSION)
         self.channel = ControlChannel(self.client, instance_id, self.credentials.get, self.jobs, AGENT_VERSION,

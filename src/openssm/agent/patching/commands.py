@@ -1,5 +1,5 @@
-"""Running the package managers' commands: one small interface, so that tests of the rpm path (this machine has
-no dnf) give canned outputs, and everything else runs the real commands."""
+"""Running the package managers' commands: one small interface, so that tests can answer with recorded outputs
+(golden files of nodes they do not have), and everything else runs the real commands."""
 
 from __future__ import annotations
 

@@ -53,6 +53,14 @@ class PatchSettings:
         return cls(Path(environ.get(ROOT_VARIABLE) or "/"),
                    tuple(shlex.split(environ.get(REBOOT_VARIABLE) or DEFAULT_REBOOT)))
 
+    @property
+    def os_release(self) -> Path:
+        """The package root's os-release(5): what the agent's heartbeat reports as the node's platform, so that
+        the service picks the baseline (and PRODUCT) for the system patching acts on; the host's when the root
+        has none (patching there fails with its own error)."""
+        path = os_release_path(self.package_root)
+        return path if path.is_file() else Path("/etc/os-release")
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -80,11 +88,16 @@ def parse_inputs(raw: Mapping[str, Any]) -> Inputs:
                   reboot)
 
 
+def os_release_path(root: Path) -> Path:
+    """etc/os-release, else usr/lib/os-release (os-release(5)'s fallback), under the root."""
+    etc = root / "etc/os-release"
+    return etc if etc.is_file() else root / "usr/lib/os-release"
+
+
 def read_node_os(root: Path) -> NodeOs:
-    for relative in ("etc/os-release", "usr/lib/os-release"):
-        path = root / relative
-        if path.is_file():
-            return parse_os_release(path.read_text(errors="replace"))
+    path = os_release_path(root)
+    if path.is_file():
+        return parse_os_release(path.read_text(errors="replace"))
     raise UnsupportedOs(f"no os-release under {root}")
 
 
@@ -92,7 +105,7 @@ def default_manager(node: NodeOs, root: Path, work_dir: Path) -> PackageManager:
     from openssm.agent.patching.apt import AptRoot
     from openssm.agent.patching.dnf import DnfRoot
 
-    return AptRoot(root, work_dir / "apt") if node.family == DEB else DnfRoot(root)
+    return AptRoot(root, work_dir / "apt") if node.family == DEB else DnfRoot(root, work_dir / "dnf")
 
 
 def run_reboot(argv: tuple[str, ...], delay: float) -> None:
