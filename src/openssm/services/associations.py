@@ -40,8 +40,8 @@ from openssm.services.association_model import (
 from openssm.services.association_targets import Tagged
 from openssm.services.documents import DocumentVersion, InvalidDocument
 from openssm.services.instances import InvalidInstanceId
-from openssm.services.parameter_model import InvalidResourceId, Scope
-from openssm.services.resource_tags import ResourceTagStore
+from openssm.services.parameter_model import Scope
+from openssm.services.resource_tags import ResourceTagStore, unknown_resource
 from openssm.store.tables.associations import association_versions, associations
 
 TAG_KIND = "Association"
@@ -247,8 +247,7 @@ class AssociationTagTarget:
         try:
             store.row(conn, scope.account_id, scope.region, resource_id)
         except AssociationDoesNotExist as err:
-            raise InvalidResourceId("The resource ID isn't valid. Verify that you entered the correct ID and try "
-                                    "again.") from err
+            raise unknown_resource() from err
         return resource_id
 
     def tag_resource_arn(self, scope: Scope, resource_id: str) -> str:

@@ -19,8 +19,8 @@ from openssm.errors import AwsError, ValidationError
 from openssm.services import document_content, session_document_content
 from openssm.services.document_content import DocumentContent
 from openssm.services.documents_builtin import AMAZON, BUILT_IN
-from openssm.services.parameter_model import InvalidResourceId, Scope
-from openssm.services.resource_tags import ResourceTagStore
+from openssm.services.parameter_model import Scope
+from openssm.services.resource_tags import ResourceTagStore, unknown_resource
 from openssm.store.tables.documents import document_shares, document_versions, documents
 
 MAX_CONTENT_BYTES = 64 * 1024
@@ -404,8 +404,7 @@ class DocumentTagTarget:
     def tag_resource_id(self, conn: Connection, scope: Scope, resource_id: str) -> str:
         if conn.execute(sa.select(documents.c.name).where(
                 *document_key(scope.account_id, scope.region, resource_id))).first() is None:
-            raise InvalidResourceId("The resource ID isn't valid. Verify that you entered the correct ID and try "
-                                    "again.")
+            raise unknown_resource()
         return resource_id
 
     def tag_resource_arn(self, scope: Scope, resource_id: str) -> str:

@@ -21,7 +21,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from openssm.errors import AwsError, ValidationError
 from openssm.services.activations import Activation
-from openssm.services.parameter_model import InvalidResourceId, Scope
+from openssm.services.parameter_model import Scope
+from openssm.services.resource_tags import unknown_resource
 from openssm.store.tables.instances import managed_instances
 
 ONLINE_WITHIN = dt.timedelta(minutes=10)
@@ -197,8 +198,7 @@ class InstanceTagTarget:
 
     def tag_resource_id(self, conn: Connection, scope: Scope, resource_id: str) -> str:
         if get(conn, scope.account_id, scope.region, resource_id, scope.now) is None:
-            raise InvalidResourceId("The resource ID isn't valid. Verify that you entered the correct ID and try "
-                                    "again.")
+            raise unknown_resource()
         return resource_id
 
     def tag_resource_arn(self, scope: Scope, resource_id: str) -> str:

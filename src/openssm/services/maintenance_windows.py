@@ -27,8 +27,8 @@ from openssm.services.maintenance_windows_model import (
     WindowSpec,
     window_arn,
 )
-from openssm.services.parameter_model import InvalidResourceId, Scope
-from openssm.services.resource_tags import ResourceTagStore
+from openssm.services.parameter_model import Scope
+from openssm.services.resource_tags import ResourceTagStore, unknown_resource
 from openssm.store.tables.maintenance_windows import windows
 
 TAG_KIND = "MaintenanceWindow"
@@ -163,8 +163,7 @@ class WindowTagTarget:
         try:
             row(conn, scope.account_id, scope.region, resource_id)
         except DoesNotExist as err:
-            raise InvalidResourceId("The resource ID isn't valid. Verify that you entered the correct ID and try "
-                                    "again.") from err
+            raise unknown_resource() from err
         return resource_id
 
     def tag_resource_arn(self, scope: Scope, resource_id: str) -> str:

@@ -19,7 +19,6 @@ from openssm.services.parameter_model import (
     DEFAULT_KEY,
     MAX_VERSIONS,
     DataType,
-    InvalidResourceId,
     Parameter,
     ParameterAlreadyExists,
     ParameterMaxVersionLimitExceeded,
@@ -56,7 +55,7 @@ from openssm.services.parameter_values import (
     data_type_of,
     resolve_tier,
 )
-from openssm.services.resource_tags import ResourceTagStore
+from openssm.services.resource_tags import ResourceTagStore, unknown_resource
 from openssm.store.db import Database
 
 RESOURCE_TYPE = "Parameter"
@@ -156,8 +155,7 @@ class ParameterService:
     def tag_resource_id(self, conn: Connection, scope: Scope, resource_id: str) -> str:
         name = canonical(strip_arn(resource_id))
         if rows.latest(conn, scope, name) is None:
-            raise InvalidResourceId("The resource ID isn't valid. Verify that you entered the correct ID and try "
-                                    "again.")
+            raise unknown_resource()
         return name
 
     def tag_resource_arn(self, scope: Scope, resource_id: str) -> str:

@@ -40,7 +40,7 @@ from openssm.services.patch_baseline_model import (
     baseline_arn,
 )
 from openssm.services.patch_platforms import DEFAULT_OS, OperatingSystem, platform_of
-from openssm.services.resource_tags import ResourceTagStore
+from openssm.services.resource_tags import ResourceTagStore, unknown_resource
 from openssm.store.tables.patch_baselines import default_patch_baselines, patch_baselines
 
 TAG_KIND = "PatchBaseline"
@@ -257,8 +257,7 @@ class BaselineTagTarget:
     def tag_resource_id(self, conn: Connection, scope: Scope, resource_id: str) -> str:
         baseline_id = canonical_id(scope.account_id, scope.region, resource_id)
         if _custom_row(conn, scope.account_id, scope.region, baseline_id) is None:
-            raise InvalidResourceId("The resource ID isn't valid. Verify that you entered the correct ID and try "
-                                    "again.")
+            raise unknown_resource()
         return baseline_id
 
     def tag_resource_arn(self, scope: Scope, resource_id: str) -> str:

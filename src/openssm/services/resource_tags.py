@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, insert, select
 
-from openssm.services.parameter_model import InvalidResourceType, Scope, TooManyTags
+from openssm.services.parameter_model import InvalidResourceId, InvalidResourceType, Scope, TooManyTags
 from openssm.store.tables.parameters import resource_tags
 
 MAX_TAGS = 50
@@ -62,6 +62,11 @@ class ResourceTagStore:
 
     def drop(self, conn: Connection, account_id: str, region: str, kind: str, resource_id: str) -> None:
         conn.execute(delete(resource_tags).where(*_where(account_id, region, kind, resource_id)))
+
+
+def unknown_resource() -> InvalidResourceId:
+    """AWS's answer when the resource to tag does not exist (every TagTarget's)."""
+    return InvalidResourceId("The resource ID isn't valid. Verify that you entered the correct ID and try again.")
 
 
 class TagTarget(Protocol):

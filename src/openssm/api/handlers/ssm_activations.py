@@ -10,7 +10,7 @@ from openssm.api.handlers.ssm_common import (
     check_ssm_service_role,
     page_start,
     page_token,
-    request_tag_keys,
+    request_tags_condition,
     tag_map,
     without_nones,
 )
@@ -79,7 +79,7 @@ def delete_activation(ctx: RequestContext, p: Params) -> dict[str, Any]:
 
 OPERATIONS = [
     Operation("ssm", "CreateActivation", create_activation, resources=_new,
-              condition_keys=lambda _ctx, p: request_tag_keys(p),
+              condition_keys=request_tags_condition,
               secret_params=frozenset({"ActivationCode"})),
     Operation("ssm", "DescribeActivations", describe_activations, read_only=True),
     Operation("ssm", "DeleteActivation", delete_activation, resources=_existing),

@@ -3,7 +3,7 @@ ListAssociations, UpdateAssociation, DeleteAssociation, ListAssociationVersions,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -19,7 +19,7 @@ from openssm.api.handlers.ssm_association_common import (
     spec_from,
     spec_out,
 )
-from openssm.api.handlers.ssm_common import facts, paginate, request_tag_keys, tag_map, without_nones
+from openssm.api.handlers.ssm_common import facts, paginate, request_tags_condition, tag_map, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AwsError, ValidationError
 from openssm.iam.ports import AuthorizationTarget
@@ -187,13 +187,9 @@ def start_associations_once(ctx: RequestContext, p: Params) -> dict[str, Any]:
     return {}
 
 
-def _tags_condition(_ctx: RequestContext, p: Params) -> Mapping[str, Any]:
-    return request_tag_keys(p)
-
-
 OPERATIONS = [
     Operation("ssm", "CreateAssociation", create_association, resources=_create_resources,
-              condition_keys=_tags_condition),
+              condition_keys=request_tags_condition),
     Operation("ssm", "CreateAssociationBatch", create_association_batch, resources=_batch_resources),
     Operation("ssm", "DescribeAssociation", describe_association, resources=_named_resources, read_only=True),
     Operation("ssm", "ListAssociations", list_associations, read_only=True),

@@ -94,6 +94,11 @@ def request_tag_keys(p: Params) -> dict[str, Any]:
     return out
 
 
+def request_tags_condition(_ctx: RequestContext, p: Params) -> dict[str, Any]:
+    """request_tag_keys as an Operation's condition_keys."""
+    return request_tag_keys(p)
+
+
 def without_nones(out: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 

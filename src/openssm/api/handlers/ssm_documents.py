@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import request_tag_keys, scope, tag_map, without_nones
+from openssm.api.handlers.ssm_common import request_tags_condition, scope, tag_map, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import ValidationError
 from openssm.services import document_content, document_queries, document_shares, documents
@@ -168,7 +168,7 @@ def modify_document_permission(ctx: RequestContext, p: Params) -> dict[str, Any]
 
 OPERATIONS = [
     Operation("ssm", "CreateDocument", create_document, resources=_document,
-              condition_keys=lambda _ctx, p: request_tag_keys(p)),
+              condition_keys=request_tags_condition),
     Operation("ssm", "GetDocument", get_document, resources=_document, read_only=True),
     Operation("ssm", "DescribeDocument", describe_document, resources=_document, read_only=True),
     Operation("ssm", "UpdateDocument", update_document, resources=_document),

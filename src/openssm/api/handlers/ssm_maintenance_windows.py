@@ -4,11 +4,11 @@ DescribeMaintenanceWindowsForTarget."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import paginate, request_tag_keys, tag_map, without_nones
+from openssm.api.handlers.ssm_common import paginate, request_tags_condition, tag_map, without_nones
 from openssm.api.handlers.ssm_maintenance_window_common import (
     PAGE,
     filters_from,
@@ -137,13 +137,9 @@ def _schedule_resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]
     return [window_ref(ctx, p["WindowId"])] if p.get("WindowId") else [ResourceRef("*")]
 
 
-def _tags_condition(_ctx: RequestContext, p: Params) -> Mapping[str, Any]:
-    return request_tag_keys(p)
-
-
 OPERATIONS = [
     Operation("ssm", "CreateMaintenanceWindow", create_maintenance_window, resources=_create_resources,
-              condition_keys=_tags_condition),
+              condition_keys=request_tags_condition),
     Operation("ssm", "UpdateMaintenanceWindow", update_maintenance_window, resources=window_resource),
     Operation("ssm", "GetMaintenanceWindow", get_maintenance_window, resources=window_resource, read_only=True),
     Operation("ssm", "DeleteMaintenanceWindow", delete_maintenance_window, resources=window_resource),

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import paginate, request_tag_keys, tag_map, without_nones
+from openssm.api.handlers.ssm_common import paginate, request_tags_condition, tag_map, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.services import patch_baselines
 from openssm.services.patch_baseline_model import (
@@ -180,7 +180,7 @@ def get_default_patch_baseline(ctx: RequestContext, p: Params) -> dict[str, Any]
 OPERATIONS = [
     Operation("ssm", "CreatePatchBaseline", create_patch_baseline,
               resources=lambda ctx, p: [ResourceRef(baseline_arn(ctx.region, ctx.account_id, "*"))],
-              condition_keys=lambda ctx, p: request_tag_keys(p)),
+              condition_keys=request_tags_condition),
     Operation("ssm", "GetPatchBaseline", get_patch_baseline, resources=_named, read_only=True),
     Operation("ssm", "UpdatePatchBaseline", update_patch_baseline, resources=_named),
     Operation("ssm", "DeletePatchBaseline", delete_patch_baseline, resources=_named),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import request_tag_keys, scope, tag_map
+from openssm.api.handlers.ssm_common import request_tags_condition, scope, tag_map
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AwsError
 from openssm.store.lazy import LazyMapping
@@ -51,8 +51,8 @@ def list_tags_for_resource(ctx: RequestContext, p: Params) -> dict[str, Any]:
 
 OPERATIONS = [
     Operation("ssm", "AddTagsToResource", add_tags_to_resource, resources=_resource,
-              condition_keys=lambda ctx, p: request_tag_keys(p)),
+              condition_keys=request_tags_condition),
     Operation("ssm", "RemoveTagsFromResource", remove_tags_from_resource, resources=_resource,
-              condition_keys=lambda ctx, p: request_tag_keys(p)),
+              condition_keys=request_tags_condition),
     Operation("ssm", "ListTagsForResource", list_tags_for_resource, resources=_resource, read_only=True),
 ]
