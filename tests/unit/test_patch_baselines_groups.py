@@ -62,7 +62,7 @@ def test_a_group_holds_one_baseline_per_operating_system(conn: Connection) -> No
     with pytest.raises(AlreadyExists, match="OperatingSystem DEBIAN"):
         register(conn, other_debian, "web")
     assert patch_baselines.get(conn, ACCOUNT, REGION, debian).patch_groups == ("web",)
-    found = patch_baseline_groups.baseline_for_group(conn, ACCOUNT, REGION, "web", OperatingSystem.UBUNTU)
+    found = patch_baselines.baseline_for_group(conn, ACCOUNT, REGION, "web", OperatingSystem.UBUNTU)
     assert found.baseline_id == ubuntu
 
 
@@ -89,12 +89,12 @@ def test_deregistering_frees_the_group_and_an_unregistered_pair_is_refused(conn:
     assert patch_baseline_groups.deregister(conn, ACCOUNT, REGION, debian, "web") == debian
     with pytest.raises(InvalidResourceId, match="not registered"):
         patch_baseline_groups.deregister(conn, ACCOUNT, REGION, debian, "web")
-    assert patch_baseline_groups.baseline_for_group(
+    assert patch_baselines.baseline_for_group(
         conn, ACCOUNT, REGION, "web", OperatingSystem.DEBIAN).baseline_id == AWS_DEBIAN
 
 
 def test_a_group_without_its_own_baseline_uses_the_default_windows_unless_told(conn: Connection) -> None:
-    assert patch_baseline_groups.baseline_for_group(
+    assert patch_baselines.baseline_for_group(
         conn, ACCOUNT, REGION, "nobody", OperatingSystem.WINDOWS).baseline_id == AWS_WINDOWS
 
 
@@ -117,30 +117,30 @@ def test_describe_patch_groups_lists_each_mapping_and_filters(conn: Connection) 
 
 def test_a_node_gets_awss_baseline_then_the_accounts_default_then_its_groups(conn: Connection) -> None:
     instance_id = node(conn, **{"Patch Group": "web"})
-    found = patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, instance_id)
+    found = patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, instance_id, NOW)
     assert (found.baseline.baseline_id, found.patch_group, found.operating_system, found.product) == (
         AWS_DEBIAN, "web", "DEBIAN", "Debian12")
     default = baseline(conn, name="default")
     patch_baselines.register_default(conn, ACCOUNT, REGION, default)
-    assert patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, instance_id).baseline.baseline_id == default
+    assert patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, instance_id, NOW).baseline.baseline_id == default
     web = baseline(conn, name="web")
     register(conn, web, "web")
-    chosen = patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, instance_id)
+    chosen = patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, instance_id, NOW)
     assert (chosen.baseline.baseline_id, chosen.baseline.spec.name) == (web, "web")
 
 
 def test_the_patchgroup_tag_works_too_and_only_the_nodes_os_counts(conn: Connection) -> None:
     instance_id = node(conn, ("Linux", "Ubuntu", "22.04"), PatchGroup="db")
     register(conn, baseline(conn), "db")  # a Debian baseline: not for this Ubuntu node
-    found = patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, instance_id)
+    found = patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, instance_id, NOW)
     assert (found.patch_group, found.operating_system, found.product) == ("db", "UBUNTU", "Ubuntu22.04")
     assert found.baseline.spec.name == "AWS-UbuntuDefaultPatchBaseline"
 
 
 def test_unknown_nodes_and_platforms_get_awss_errors(conn: Connection) -> None:
     with pytest.raises(InvalidInstanceId):
-        patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, "mi-0123456789abcdef0")
+        patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, "mi-0123456789abcdef0", NOW)
     with pytest.raises(UnsupportedOperatingSystem):
-        patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, node(conn, ("Linux", "Gentoo", "2.14")))
+        patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, node(conn, ("Linux", "Gentoo", "2.14")), NOW)
     with pytest.raises(UnsupportedOperatingSystem):
-        patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, node(conn, None))
+        patch_baselines.baseline_for_instance(conn, ACCOUNT, REGION, node(conn, None), NOW)

@@ -21,7 +21,7 @@ def rule(*filters: tuple[str, tuple[str, ...]], **kw: object) -> PatchRule:
 
 
 def check(os_name: OperatingSystem, **kw: object) -> None:
-    patch_baseline_rules.check(BaselineSpec(name="b", operating_system=os_name, **kw), NOW)  # type: ignore[arg-type]
+    patch_baseline_rules.check(BaselineSpec(name="b", operating_system=os_name, **kw))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("os_name", "key", "value"), [
@@ -163,7 +163,7 @@ def test_windows_products_must_belong_to_the_product_families_named_beside_them(
 
 def test_awss_own_baselines_obey_the_rules_a_copy_of_them_must_obey() -> None:
     for baseline in patch_baselines_predefined.all_in("eu-west-1"):
-        patch_baseline_rules.check(baseline.spec, NOW)
+        patch_baseline_rules.check(baseline.spec)
     ubuntu = next(b for b in patch_baselines_predefined.all_in("eu-west-1")
                   if b.spec.name == "AWS-UbuntuDefaultPatchBaseline")
     assert ubuntu.spec.global_filters == (PatchFilter("PRODUCT", ("*",)),)

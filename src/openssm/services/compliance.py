@@ -119,9 +119,11 @@ def delete_resource(conn: Connection, account_id: str, region: str, resource_id:
 
 
 def items_of(conn: Connection, account_id: str, region: str, resource_ids: Sequence[str] = (),
-             resource_types: Sequence[str] = ()) -> list[ComplianceItem]:
+             resource_types: Sequence[str] = (), compliance_types: Sequence[str] = ()) -> list[ComplianceItem]:
     c = compliance_items.c
     query = sa.select(compliance_items).where(c.account_id == account_id, c.region == region)
+    if compliance_types:
+        query = query.where(c.compliance_type.in_(list(compliance_types)))
     if resource_ids:
         query = query.where(c.resource_id.in_(list(resource_ids)))
     if resource_types:

@@ -10,9 +10,7 @@ from sqlalchemy import Connection
 
 from openssm.services import patch_baselines, patch_groups
 from openssm.services.parameter_model import InvalidResourceId
-from openssm.services.patch_baseline_model import DoesNotExist, PatchBaseline
 from openssm.services.patch_groups import GroupMapping
-from openssm.services.patch_platforms import OperatingSystem
 
 
 def register(conn: Connection, account_id: str, region: str, raw_id: str, patch_group: str,
@@ -33,18 +31,6 @@ def deregister(conn: Connection, account_id: str, region: str, raw_id: str, patc
     return baseline_id
 
 
-def baseline_for_group(conn: Connection, account_id: str, region: str, patch_group: str,
-                       os_name: OperatingSystem) -> PatchBaseline:
-    """GetPatchBaselineForPatchGroup: the group's baseline for the operating system, else the default one."""
-    registered = patch_groups.baseline_id_for(conn, account_id, region, patch_group, os_name)
-    if registered is not None:
-        try:
-            return patch_baselines.find(conn, account_id, region, registered)
-        except DoesNotExist:
-            pass
-    return patch_baselines.get_default(conn, account_id, region, os_name)
-
-
 def describe(conn: Connection, account_id: str, region: str,
              filters: Sequence[tuple[str, Sequence[str]]]) -> list[GroupMapping]:
     """DescribePatchGroups: each group with each baseline registered for it."""
@@ -57,4 +43,4 @@ def describe(conn: Connection, account_id: str, region: str,
     return patch_groups.select(found, filters)
 
 
-__all__ = ["GroupMapping", "baseline_for_group", "deregister", "describe", "register"]
+__all__ = ["GroupMapping", "deregister", "describe", "register"]

@@ -106,6 +106,11 @@ def _filters(raw: Any) -> tuple[PatchFilter, ...]:
     return tuple(PatchFilter(f["key"], tuple(f["values"])) for f in raw)
 
 
+def arn_of(region: str, account_id: str, baseline_id: str) -> str:
+    """A baseline's ARN: AWS's own baselines' ids are their ARNs already; a custom baseline's pb- id is not."""
+    return baseline_id if baseline_id.startswith("arn:") else baseline_arn(region, account_id, baseline_id)
+
+
 @dataclass(frozen=True)
 class PatchBaseline:
     """A baseline as GetPatchBaseline shows it. AWS's own baselines have an ARN as their id and Owner AWS."""
@@ -121,9 +126,7 @@ class PatchBaseline:
 
     @property
     def arn(self) -> str:
-        if self.baseline_id.startswith("arn:"):
-            return self.baseline_id
-        return baseline_arn(self.region, self.account_id, self.baseline_id)
+        return arn_of(self.region, self.account_id, self.baseline_id)
 
     @property
     def predefined(self) -> bool:

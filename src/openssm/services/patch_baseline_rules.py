@@ -71,7 +71,7 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _check_rule(os_name: OperatingSystem, rule: PatchRule, now: dt.datetime, n: int) -> None:
+def _check_rule(os_name: OperatingSystem, rule: PatchRule, n: int) -> None:
     _check_filters(os_name, rule.filters, f"approval rule {n}")
     after, until = rule.approve_after_days, rule.approve_until_date
     if after is not None and until is not None:
@@ -119,12 +119,12 @@ def _check_sources(spec: BaselineSpec) -> None:
                                       f"operating system {os_name.value}.")
 
 
-def check(spec: BaselineSpec, now: dt.datetime) -> None:
+def check(spec: BaselineSpec) -> None:
     """Every rule, in the order AWS reports them: filters, approval rules, patch lists, sources."""
     os_name = spec.operating_system
     _check_filters(os_name, spec.global_filters, "GlobalFilters")
     for n, rule in enumerate(spec.approval_rules, 1):
-        _check_rule(os_name, rule, now, n)
+        _check_rule(os_name, rule, n)
     _check_patch_names(os_name, spec.approved_patches, "ApprovedPatches")
     _check_patch_names(os_name, spec.rejected_patches, "RejectedPatches")
     if spec.approved_patches_enable_non_security and os_name not in LINUX:

@@ -37,6 +37,7 @@ from openssm.services.patch_baseline_model import (
     PatchBaseline,
     ResourceInUse,
     ResourceLimitExceeded,
+    arn_of,
     baseline_arn,
 )
 from openssm.services.patch_platforms import DEFAULT_OS, OperatingSystem, platform_of
@@ -113,7 +114,7 @@ def create(conn: Connection, account_id: str, region: str, spec: BaselineSpec, t
                 raise IdempotentParameterMismatch("Error while creating patch baseline: the ClientToken was "
                                                   "already used with different parameters.")
             return str(earlier.baseline_id)
-    rules.check(spec, now)
+    rules.check(spec)
     if _count(conn, account_id, region) >= MAX_BASELINES:
         raise ResourceLimitExceeded(f"Maximum number of patch baselines ({MAX_BASELINES}) reached for this "
                                     "account and Region.")
@@ -153,10 +154,10 @@ def update(conn: Connection, account_id: str, region: str, raw_id: str, changes:
     base = current.spec if not replace_all else BaselineSpec(
         name=current.spec.name, operating_system=current.spec.operating_system)
     spec = replace(base, **changes)
-    rules.check(spec, now)
+    rules.check(spec)
     conn.execute(sa.update(patch_baselines).where(patch_baselines.c.baseline_id == current.baseline_id).values(
         name=spec.name, spec=spec.to_json(), modified_at=now))
-    return get(conn, account_id, region, current.baseline_id)
+    return replace(current, spec=spec, modified_at=now)
 
 
 def delete(conn: Connection, account_id: str, region: str, raw_id: str) -> str:
@@ -221,33 +222,39 @@ def describe(conn: Connection, account_id: str, region: str,
     out = []
     for b in [*predefined.all_in(region), *own]:
         os_name = b.spec.operating_system
-        default = chosen.get(os_name.value, predefined.default_for(region, os_name).baseline_id) == b.baseline_id
+        if os_name.value not in chosen:
+            chosen[os_name.value] = predefined.default_for(region, os_name).baseline_id
+        default = chosen[os_name.value] == b.baseline_id
         if rules.matches(filters, b):
             out.append(BaselineIdentity(b.baseline_id, b.spec.name, os_name, b.spec.description, default))
     return out
 
 
-def baseline_for_instance(db_or_conn: Connection, account_id: str, region: str,
-                          instance_id: str) -> InstanceBaseline:
+def baseline_for_group(conn: Connection, account_id: str, region: str, patch_group: str,
+                       os_name: OperatingSystem) -> PatchBaseline:
+    """GetPatchBaselineForPatchGroup: the group's baseline for the operating system, else the default one."""
+    registered = patch_groups.baseline_id_for(conn, account_id, region, patch_group, os_name)
+    if registered is not None:
+        try:
+            return find(conn, account_id, region, registered)
+        except DoesNotExist:
+            pass
+    return get_default(conn, account_id, region, os_name)
+
+
+def baseline_for_instance(conn: Connection, account_id: str, region: str, instance_id: str,
+                          now: dt.datetime) -> InstanceBaseline:
     """The baseline that governs a node: the one registered for its patch group (tag "Patch Group" or
     "PatchGroup") and operating system, else the account's default for that system, else AWS's.
     Raises InvalidInstanceId for an unknown node, UnsupportedOperatingSystem for an unknown platform."""
-    conn = db_or_conn
-    node = get_instance(conn, account_id, region, instance_id, dt.datetime.now(dt.UTC))
+    node = get_instance(conn, account_id, region, instance_id, now)
     if node is None:
         raise InvalidInstanceId(f"Instance Id {instance_id} is not registered.")
     os_name, product = platform_of(node.platform_type, node.platform_name, node.platform_version)
     tags = ResourceTagStore().of(conn, account_id, region, "ManagedInstance", instance_id)
     group = next((tags[k] for k in PATCH_GROUP_TAGS if tags.get(k)), "")
-    registered = patch_groups.baseline_id_for(conn, account_id, region, group, os_name) if group else None
-    baseline = None
-    if registered is not None:
-        try:
-            baseline = find(conn, account_id, region, registered)
-        except DoesNotExist:
-            baseline = None
-    if baseline is None:
-        baseline = get_default(conn, account_id, region, os_name)
+    baseline = (baseline_for_group(conn, account_id, region, group, os_name) if group
+                else get_default(conn, account_id, region, os_name))
     return InstanceBaseline(baseline, group, os_name.value, product)
 
 
@@ -261,6 +268,4 @@ class BaselineTagTarget:
         return baseline_id
 
     def tag_resource_arn(self, scope: Scope, resource_id: str) -> str:
-        baseline_id = canonical_id(scope.account_id, scope.region, resource_id)
-        return baseline_id if baseline_id.startswith("arn:") else baseline_arn(scope.region, scope.account_id,
-                                                                               baseline_id)
+        return arn_of(scope.region, scope.account_id, canonical_id(scope.account_id, scope.region, resource_id))

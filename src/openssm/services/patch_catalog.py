@@ -18,10 +18,10 @@ from openssm.errors import ValidationError
 from openssm.services import compliance
 from openssm.services.compliance import ComplianceItem
 from openssm.services.inventory_model import InvalidFilter
-from openssm.services.patch_states import parse_time
+from openssm.services.patch_baseline_model import PatchFilter
+from openssm.services.patch_states import EPOCH, parse_time
 
 PATCH = "Patch"
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # AWS's InstalledTime for a patch that is not installed
 # PatchState as the agent reports it -> PatchComplianceData.State.
 STATES = {"Installed": "INSTALLED", "InstalledOther": "INSTALLED_OTHER",
           "InstalledPendingReboot": "INSTALLED_PENDING_REBOOT", "InstalledRejected": "INSTALLED_REJECTED",
@@ -37,12 +37,6 @@ _LINUX_KEYS = {"NAME": "Name", "SEVERITY": "PatchSeverity", "EPOCH": "Epoch", "V
                "CVE_ID": "CVEIds", "BUGZILLA_ID": "BugzillaIds", "SECTION": "Section", "PRIORITY": "Priority"}
 AVAILABLE_KEYS = {"PRODUCT": "Product", "CLASSIFICATION": "Classification", **_WINDOWS_KEYS, **_LINUX_KEYS}
 _LISTS = frozenset({"AdvisoryIds", "CVEIds", "BugzillaIds"})  # comma-separated in Details
-
-
-@dataclass(frozen=True)
-class PatchFilter:
-    key: str
-    values: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -115,7 +109,7 @@ def available_patches(conn: Connection, account_id: str, region: str,
 
 
 def _patch_items(conn: Connection, account_id: str, region: str, instance_ids: Sequence[str]) -> list[ComplianceItem]:
-    return [i for i in compliance.items_of(conn, account_id, region, instance_ids) if i.compliance_type == PATCH]
+    return compliance.items_of(conn, account_id, region, instance_ids, compliance_types=[PATCH])
 
 
 def _instance_patch(item: ComplianceItem) -> InstancePatch:
@@ -123,7 +117,7 @@ def _instance_patch(item: ComplianceItem) -> InstancePatch:
     state = details.get("PatchState", "")
     return InstancePatch(title=item.title or "", kb_id=item.id or "", classification=details.get("Classification", ""),
                          severity=details.get("PatchSeverity", ""), state=STATES.get(state, state.upper()),
-                         installed_time=parse_time(details.get("InstalledTime")) or _EPOCH,
+                         installed_time=parse_time(details.get("InstalledTime")) or EPOCH,
                          cve_ids=details.get("CVEIds") or None)
 
 

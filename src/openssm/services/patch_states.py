@@ -26,7 +26,7 @@ STATE_COUNTS = ("InstalledCount", "InstalledOtherCount", "InstalledPendingReboot
 NON_COMPLIANT_COUNTS = ("CriticalNonCompliantCount", "SecurityNonCompliantCount", "OtherNonCompliantCount")
 FILTER_TYPES = ("Equal", "NotEqual", "LessThan", "GreaterThan")
 _REBOOT_OPTIONS = ("RebootIfNeeded", "NoReboot")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # AWS's time for what never happened (e.g. not installed)
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,8 @@ def _state(instance_id: str, entry: Mapping[str, str]) -> PatchState:
         owner_information=entry.get("OwnerInformation") or None,
         counts={name: _count(entry.get(name)) for name in (*STATE_COUNTS, *NON_COMPLIANT_COUNTS)},
         operation=entry["OperationType"] if entry.get("OperationType") in ("Scan", "Install") else "Scan",
-        operation_start=parse_time(entry.get("OperationStartTime")) or _EPOCH,
-        operation_end=parse_time(entry.get("OperationEndTime")) or _EPOCH,
+        operation_start=parse_time(entry.get("OperationStartTime")) or EPOCH,
+        operation_end=parse_time(entry.get("OperationEndTime")) or EPOCH,
         last_no_reboot_install=parse_time(entry.get("LastNoRebootInstallOperationTime")),
         reboot_option=entry.get("RebootOption") if entry.get("RebootOption") in _REBOOT_OPTIONS else None)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from openssm.api.context import RequestContext
 from openssm.api.handlers.ssm_common import paginate, request_tags_condition, tag_map, without_nones
@@ -20,6 +20,7 @@ from openssm.services.patch_baseline_model import (
     PatchFilter,
     PatchRule,
     PatchSource,
+    arn_of,
     baseline_arn,
 )
 from openssm.services.patch_platforms import DEFAULT_OS, OperatingSystem
@@ -101,18 +102,20 @@ def baseline_document(baseline: PatchBaseline) -> dict[str, Any]:
 def baseline_ref(ctx: RequestContext, raw_id: str) -> ResourceRef:
     """A baseline's ARN (AWS's own baselines: their ARN as given) and, if a policy asks, its tags."""
     baseline_id = patch_baselines.canonical_id(ctx.account_id, ctx.region, raw_id)
-    if baseline_id.startswith("arn:"):
-        return ResourceRef(baseline_id)
+    arn = arn_of(ctx.region, ctx.account_id, baseline_id)
+    if arn == baseline_id:  # AWS's own baselines carry no tags here
+        return ResourceRef(arn)
 
     def load_tags() -> dict[str, str]:
         with ctx.container.db.read() as conn:
             return ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, patch_baselines.TAG_KIND,
                                                     baseline_id)
 
-    return ResourceRef(baseline_arn(ctx.region, ctx.account_id, baseline_id), LazyMapping(load_tags))
+    return ResourceRef(arn, LazyMapping(load_tags))
 
 
-def _named(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
+def named_baseline(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
+    """The resources of a call naming one baseline by BaselineId."""
     return [baseline_ref(ctx, p["BaselineId"])]
 
 
@@ -167,9 +170,12 @@ def register_default_patch_baseline(ctx: RequestContext, p: Params) -> dict[str,
 
 
 def _default(ctx: RequestContext, p: Params) -> PatchBaseline:
-    os_name = OperatingSystem(p.get("OperatingSystem") or DEFAULT_OS)
-    with ctx.container.db.read() as conn:
-        return patch_baselines.get_default(conn, ctx.account_id, ctx.region, os_name)
+    """The OS's default baseline, resolved once per request (authorization needs it before the handler)."""
+    if "default" not in ctx.memo:
+        os_name = OperatingSystem(p.get("OperatingSystem") or DEFAULT_OS)
+        with ctx.container.db.read() as conn:
+            ctx.memo["default"] = patch_baselines.get_default(conn, ctx.account_id, ctx.region, os_name)
+    return cast(PatchBaseline, ctx.memo["default"])
 
 
 def get_default_patch_baseline(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -181,11 +187,11 @@ OPERATIONS = [
     Operation("ssm", "CreatePatchBaseline", create_patch_baseline,
               resources=lambda ctx, p: [ResourceRef(baseline_arn(ctx.region, ctx.account_id, "*"))],
               condition_keys=request_tags_condition),
-    Operation("ssm", "GetPatchBaseline", get_patch_baseline, resources=_named, read_only=True),
-    Operation("ssm", "UpdatePatchBaseline", update_patch_baseline, resources=_named),
-    Operation("ssm", "DeletePatchBaseline", delete_patch_baseline, resources=_named),
+    Operation("ssm", "GetPatchBaseline", get_patch_baseline, resources=named_baseline, read_only=True),
+    Operation("ssm", "UpdatePatchBaseline", update_patch_baseline, resources=named_baseline),
+    Operation("ssm", "DeletePatchBaseline", delete_patch_baseline, resources=named_baseline),
     Operation("ssm", "DescribePatchBaselines", describe_patch_baselines, read_only=True),
-    Operation("ssm", "RegisterDefaultPatchBaseline", register_default_patch_baseline, resources=_named),
+    Operation("ssm", "RegisterDefaultPatchBaseline", register_default_patch_baseline, resources=named_baseline),
     Operation("ssm", "GetDefaultPatchBaseline", get_default_patch_baseline,
               resources=lambda ctx, p: [baseline_ref(ctx, _default(ctx, p).baseline_id)], read_only=True),
 ]

@@ -4,23 +4,18 @@ DescribePatchProperties."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from openssm.api.context import RequestContext
 from openssm.api.handlers.ssm_common import paginate, without_nones
-from openssm.api.handlers.ssm_patch_baselines import baseline_ref, filter_pairs, identity_out
-from openssm.api.operations import Operation, Params, ResourceRef
-from openssm.services import patch_baseline_groups, patch_properties
+from openssm.api.handlers.ssm_patch_baselines import baseline_ref, filter_pairs, identity_out, named_baseline
+from openssm.api.operations import Operation, Params
+from openssm.services import patch_baseline_groups, patch_baselines, patch_properties
 from openssm.services.patch_baseline_model import PatchBaseline
 from openssm.services.patch_platforms import DEFAULT_OS, OperatingSystem
 
 GROUPS_PAGE = 100
 PROPERTIES_PAGE = 50
-
-
-def _named(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
-    return [baseline_ref(ctx, p["BaselineId"])]
 
 
 def register_patch_baseline_for_patch_group(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -38,9 +33,13 @@ def deregister_patch_baseline_for_patch_group(ctx: RequestContext, p: Params) ->
 
 
 def _group_baseline(ctx: RequestContext, p: Params) -> PatchBaseline:
-    os_name = OperatingSystem(p.get("OperatingSystem") or DEFAULT_OS)
-    with ctx.container.db.read() as conn:
-        return patch_baseline_groups.baseline_for_group(conn, ctx.account_id, ctx.region, p["PatchGroup"], os_name)
+    """The group's baseline, resolved once per request (authorization needs it before the handler)."""
+    if "baseline" not in ctx.memo:
+        os_name = OperatingSystem(p.get("OperatingSystem") or DEFAULT_OS)
+        with ctx.container.db.read() as conn:
+            ctx.memo["baseline"] = patch_baselines.baseline_for_group(conn, ctx.account_id, ctx.region,
+                                                                            p["PatchGroup"], os_name)
+    return cast(PatchBaseline, ctx.memo["baseline"])
 
 
 def get_patch_baseline_for_patch_group(ctx: RequestContext, p: Params) -> dict[str, Any]:
@@ -65,9 +64,9 @@ def describe_patch_properties(ctx: RequestContext, p: Params) -> dict[str, Any]:
 
 OPERATIONS = [
     Operation("ssm", "RegisterPatchBaselineForPatchGroup", register_patch_baseline_for_patch_group,
-              resources=_named),
+              resources=named_baseline),
     Operation("ssm", "DeregisterPatchBaselineForPatchGroup", deregister_patch_baseline_for_patch_group,
-              resources=_named),
+              resources=named_baseline),
     Operation("ssm", "GetPatchBaselineForPatchGroup", get_patch_baseline_for_patch_group,
               resources=lambda ctx, p: [baseline_ref(ctx, _group_baseline(ctx, p).baseline_id)], read_only=True),
     Operation("ssm", "DescribePatchGroups", describe_patch_groups, read_only=True),

@@ -29,7 +29,7 @@ def get_deployable_patch_snapshot_for_instance(ctx: RequestContext, p: Params) -
                            "for its patch snapshot")
     override = p.get("BaselineOverride") or None
     with ctx.container.db.begin() as conn:
-        found = patch_baselines.baseline_for_instance(conn, ctx.account_id, ctx.region, instance_id)
+        found = patch_baselines.baseline_for_instance(conn, ctx.account_id, ctx.region, instance_id, ctx.now)
         baseline = _overridden(ctx, found, override) if override else found.baseline
         document = baseline_document(baseline)
         resolved = Resolved(found.operating_system, found.product, found.patch_group, baseline.baseline_id,
@@ -53,7 +53,7 @@ def _overridden(ctx: RequestContext, found: InstanceBaseline, raw: Mapping[str, 
     spec = BaselineSpec(**{**BaselineSpec(name=found.baseline.spec.name,
                                           operating_system=OperatingSystem(os_name)).__dict__, **changes,
                            "description": f"BaselineOverride of {found.baseline.baseline_id}"})
-    rules.check(spec, ctx.now)
+    rules.check(spec)
     return PatchBaseline(found.baseline.baseline_id, found.baseline.account_id, ctx.region, spec, ctx.now, ctx.now,
                          owner=found.baseline.owner)
 

@@ -13,11 +13,12 @@ from typing import Any
 
 from openssm.api.context import RequestContext
 from openssm.api.handlers.ssm_common import paginate, without_nones
-from openssm.api.handlers.ssm_patch_baselines import baseline_ref
-from openssm.api.operations import Operation, Params, ResourceRef
+from openssm.api.handlers.ssm_patch_baselines import named_baseline
+from openssm.api.operations import Operation, Params
 from openssm.services import instances, patch_baselines, patch_catalog, patch_states
 from openssm.services.instances import InvalidInstanceId
-from openssm.services.patch_catalog import AvailablePatch, InstancePatch, PatchFilter
+from openssm.services.patch_baseline_model import PatchFilter
+from openssm.services.patch_catalog import AvailablePatch, InstancePatch
 from openssm.services.patch_platforms import OperatingSystem, UnsupportedOperatingSystem
 from openssm.services.patch_states import NON_COMPLIANT_COUNTS, STATE_COUNTS, PatchState, StateFilter
 
@@ -107,10 +108,6 @@ def describe_available_patches(ctx: RequestContext, p: Params) -> dict[str, Any]
     return without_nones({"Patches": [_available_out(a) for a in page], "NextToken": token})
 
 
-def _baseline_ref(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
-    return [baseline_ref(ctx, p["BaselineId"])]
-
-
 def describe_effective_patches_for_patch_baseline(ctx: RequestContext, p: Params) -> dict[str, Any]:
     with ctx.container.db.read() as conn:
         baseline = patch_baselines.find(conn, ctx.account_id, ctx.region, p["BaselineId"])
@@ -133,5 +130,5 @@ OPERATIONS = [
     Operation("ssm", "DescribeInstancePatches", describe_instance_patches, read_only=True),
     Operation("ssm", "DescribeAvailablePatches", describe_available_patches, read_only=True),
     Operation("ssm", "DescribeEffectivePatchesForPatchBaseline", describe_effective_patches_for_patch_baseline,
-              resources=_baseline_ref, read_only=True),
+              resources=named_baseline, read_only=True),
 ]
