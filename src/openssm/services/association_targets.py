@@ -25,6 +25,11 @@ def fleet(conn: Connection, account_id: str, region: str, now: dt.datetime) -> l
     return [(n, tags.get(n.instance_id, {})) for n in nodes]
 
 
+def matches(targets: Sequence[Target], node: Tagged) -> bool:
+    """Every target applies (AND), any of a target's values (OR), as Run Command reads Targets."""
+    return all(_matches(target, node) for target in targets)
+
+
 def _matches(target: Target, node: Tagged) -> bool:
     instance, tags = node
     wanted = set(target.values)
@@ -41,4 +46,4 @@ def nodes_of(spec: AssociationSpec, tagged: Sequence[Tagged]) -> list[ManagedIns
     """The nodes the association applies to now, in node id order."""
     if spec.instance_id:
         return [n for n, _ in tagged if n.instance_id == spec.instance_id]
-    return [t[0] for t in tagged if all(_matches(target, t) for target in spec.targets)]
+    return [t[0] for t in tagged if matches(spec.targets, t)]

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from openssm.errors import ValidationError
 from openssm.services import maintenance_windows_rules as rules
 from openssm.services.maintenance_windows_model import (
     MAX_WINDOWS,
@@ -132,9 +131,7 @@ def delete(conn: Connection, account_id: str, region: str, window_id: str) -> No
 def describe(conn: Connection, account_id: str, region: str,
              filters: Sequence[tuple[str, Sequence[str]]]) -> list[Window]:
     """DescribeMaintenanceWindows: oldest first; a filter matches any of its values, every filter applies."""
-    for key, _ in filters:
-        if key not in FILTER_KEYS:
-            raise ValidationError(f"Invalid filter key {key}. Valid keys are: {', '.join(FILTER_KEYS)}.")
+    rules.check_filter_keys(filters, FILTER_KEYS)
     c = windows.c
     found = [window_of(r) for r in conn.execute(sa.select(windows).where(
         c.account_id == account_id, c.region == region).order_by(c.created_at, c.window_id))]

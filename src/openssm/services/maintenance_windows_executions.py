@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from openssm.errors import ValidationError
 from openssm.services import maintenance_windows as windows_service
+from openssm.services import maintenance_windows_rules as rules
 from openssm.services import maintenance_windows_runner as runner
 from openssm.services.associations import filter_date
 from openssm.services.maintenance_windows_model import (
@@ -26,12 +26,6 @@ from openssm.store.tables.maintenance_windows import execution_tasks, task_invoc
 Filters = Sequence[tuple[str, Sequence[str]]]
 EXECUTION_FILTER_KEYS = ("ExecutedBefore", "ExecutedAfter")
 STATUS_FILTER_KEYS = ("Status",)
-
-
-def _check_keys(filters: Filters, allowed: Sequence[str]) -> None:
-    for key, _ in filters:
-        if key not in allowed:
-            raise ValidationError(f"Invalid filter key {key}. Valid keys are: {', '.join(allowed)}.")
 
 
 def _row(conn: Connection, account_id: str, region: str, execution_id: str) -> sa.Row[tuple[object, ...]]:
@@ -50,7 +44,7 @@ def _execution(r: sa.Row[tuple[object, ...]], task_ids: Sequence[str] = ()) -> E
 
 def executions(conn: Connection, account_id: str, region: str, window_id: str, filters: Filters) -> list[Execution]:
     """The window's executions, newest first; ExecutedBefore/ExecutedAfter compare their start times."""
-    _check_keys(filters, EXECUTION_FILTER_KEYS)
+    rules.check_filter_keys(filters, EXECUTION_FILTER_KEYS)
     windows_service.row(conn, account_id, region, window_id)
     e = window_executions.c
     query = sa.select(window_executions).where(e.window_id == window_id)
@@ -77,7 +71,7 @@ def _task(r: sa.Row[tuple[object, ...]]) -> ExecutionTask:
 
 
 def tasks(conn: Connection, account_id: str, region: str, execution_id: str, filters: Filters) -> list[ExecutionTask]:
-    _check_keys(filters, STATUS_FILTER_KEYS)
+    rules.check_filter_keys(filters, STATUS_FILTER_KEYS)
     _row(conn, account_id, region, execution_id)
     t = execution_tasks.c
     found = [_task(r) for r in conn.execute(sa.select(execution_tasks).where(
@@ -104,7 +98,7 @@ def _invocation(r: sa.Row[tuple[object, ...]]) -> TaskInvocation:
 
 def invocations(conn: Connection, account_id: str, region: str, execution_id: str, task_execution_id: str,
                 filters: Filters) -> list[TaskInvocation]:
-    _check_keys(filters, STATUS_FILTER_KEYS)
+    rules.check_filter_keys(filters, STATUS_FILTER_KEYS)
     task(conn, account_id, region, execution_id, task_execution_id)
     i = task_invocations.c
     found = [_invocation(r) for r in conn.execute(sa.select(task_invocations).where(

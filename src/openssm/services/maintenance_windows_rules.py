@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openssm.errors import ValidationError
@@ -18,7 +18,7 @@ from openssm.services import association_rules, schedule_expressions
 from openssm.services.maintenance_windows_model import Target, WindowSpec
 from openssm.services.schedule_expressions import Schedule, ScheduleError, Usage
 
-ALL_NODES = "*"
+ALL_NODES = association_rules.ALL_NODES
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -65,27 +65,33 @@ def parse_date(member: str, value: str | None) -> dt.datetime | None:
 
 def next_run(spec: WindowSpec, after: dt.datetime, created_at: dt.datetime) -> dt.datetime | None:
     """The first occurrence strictly after `after` within StartDate..EndDate; None when there is none."""
-    schedule = schedule_of(spec)
-    start, end = parse_date("StartDate", spec.start_date), parse_date("EndDate", spec.end_date)
-    if schedule.rate is not None:
-        anchor = max(created_at, start) if start is not None else created_at
-        steps = 1 if after < anchor else (after - anchor) // schedule.rate + 1
-        found: dt.datetime | None = anchor + steps * schedule.rate
-    else:
-        floor = after if start is None else max(after, start - dt.timedelta(microseconds=1))
-        offset = spec.schedule_offset or 0
-        found = schedule.next_after(floor, zone(spec), offset, not_before=created_at if offset else None)
-    if found is None or (end is not None and found > end):
-        return None
-    return found
+    return next(occurrences(spec, after, created_at), None)
 
 
 def occurrences(spec: WindowSpec, after: dt.datetime, created_at: dt.datetime) -> Iterator[dt.datetime]:
-    """Every occurrence after `after`, in order (DescribeMaintenanceWindowSchedule)."""
-    at = next_run(spec, after, created_at)
+    """Every occurrence after `after` within StartDate..EndDate, in order; the window's schedule, zone and
+    dates are read once (DescribeMaintenanceWindowSchedule walks up to a thousand of them)."""
+    schedule, tz = schedule_of(spec), zone(spec)
+    start, end = parse_date("StartDate", spec.start_date), parse_date("EndDate", spec.end_date)
+    offset = spec.schedule_offset or 0
+    at: dt.datetime | None = after
     while at is not None:
+        if schedule.rate is not None:
+            anchor = max(created_at, start) if start is not None else created_at
+            at = anchor + (1 if at < anchor else (at - anchor) // schedule.rate + 1) * schedule.rate
+        else:
+            floor = at if start is None else max(at, start - dt.timedelta(microseconds=1))
+            at = schedule.next_after(floor, tz, offset, not_before=created_at if offset else None)
+        if at is None or (end is not None and at > end):
+            return
         yield at
-        at = next_run(spec, at, created_at)
+
+
+def check_filter_keys(filters: Sequence[tuple[str, Sequence[str]]], allowed: Sequence[str]) -> None:
+    """Every Describe… call's filters: an unknown key is a ValidationException naming the valid ones."""
+    for key, _ in filters:
+        if key not in allowed:
+            raise ValidationError(f"Invalid filter key {key}. Valid keys are: {', '.join(allowed)}.")
 
 
 def cutoff_at(spec: WindowSpec, starts_at: dt.datetime) -> dt.datetime:

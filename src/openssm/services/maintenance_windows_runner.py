@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from openssm.services import association_targets
 from openssm.services import maintenance_windows_invocations as invocations
 from openssm.services import maintenance_windows_rules as rules
 from openssm.services import maintenance_windows_targets as targets_service
@@ -120,7 +121,7 @@ def _start_next_priority(conn: Connection, execution: sa.Row[tuple[object, ...]]
     if not waiting:
         return False
     level = min(int(str(t.priority)) for t in waiting)
-    fleet = targets_service.fleet(conn, str(execution.account_id), str(execution.region), now)
+    fleet = association_targets.fleet(conn, str(execution.account_id), str(execution.region), now)
     window_targets = {t.window_target_id: t for t in targets_service.of_window(conn, str(execution.window_id))}
     for task in (t for t in waiting if t.priority == level):
         spec = TaskSpec.from_json(str(task.spec))
@@ -146,7 +147,7 @@ def _nodes(spec: TaskSpec, window_targets: dict[str, WindowTarget],
         registered = window_targets.get(target_id)
         if registered is not None:
             found += [(n.instance_id, target_id, registered.spec.owner_information)
-                      for n, tags in fleet if targets_service.matches(registered.spec.targets, (n, tags))]
+                      for n, tags in fleet if association_targets.matches(registered.spec.targets, (n, tags))]
     return found
 
 

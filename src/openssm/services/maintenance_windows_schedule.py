@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -25,11 +25,11 @@ class ScheduledRun:
     at: dt.datetime
 
 
-def _runs(window: Window, now: dt.datetime) -> Sequence[ScheduledRun]:
-    if not window.spec.enabled:
-        return []
-    return [ScheduledRun(window, at) for at in itertools.islice(
-        rules.occurrences(window.spec, now, window.created_at), MAX_LISTED)]
+def _runs(window: Window, now: dt.datetime) -> Iterator[ScheduledRun]:
+    """Lazily: the merge below takes only as many runs of each window as the listing needs."""
+    if window.spec.enabled:
+        for at in rules.occurrences(window.spec, now, window.created_at):
+            yield ScheduledRun(window, at)
 
 
 def schedule(conn: Connection, account_id: str, region: str, window_id: str | None,

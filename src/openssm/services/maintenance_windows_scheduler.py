@@ -21,10 +21,10 @@ from sqlalchemy import Connection
 
 from openssm.clock import Clock
 from openssm.errors import AwsError
-from openssm.protocol.mgs import AgentJob
 from openssm.services import command_delivery
 from openssm.services import maintenance_windows_rules as rules
 from openssm.services import maintenance_windows_runner as runner
+from openssm.services.association_dispatch import JobHub
 from openssm.services.command_documents import SsmLookup, ssm_reference_value
 from openssm.services.maintenance_windows_invocations import RunContext, Sent
 from openssm.services.maintenance_windows_model import WindowSpec
@@ -35,16 +35,6 @@ from openssm.store.tables.maintenance_windows import windows
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
 DUE_BATCH = 100  # occurrences started per pass; more wait for the next pass
-
-
-class JobHub(Protocol):
-    """The control channels this process holds (bus/local.py's LocalHub)."""
-
-    def connected(self, instance_id: str) -> bool: ...
-
-    def offer(self, instance_id: str, job: AgentJob) -> None: ...
-
-    def notify(self, instance_id: str) -> None: ...
 
 
 def start_due(conn: Connection, now: dt.datetime, limit: int = DUE_BATCH) -> list[str]:

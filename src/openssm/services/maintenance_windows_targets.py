@@ -14,7 +14,6 @@ from openssm.errors import ValidationError
 from openssm.services import association_targets
 from openssm.services import maintenance_windows as windows_service
 from openssm.services import maintenance_windows_rules as rules
-from openssm.services.association_targets import Tagged
 from openssm.services.maintenance_windows_model import (
     MAX_TARGETS,
     DoesNotExist,
@@ -81,34 +80,10 @@ def of_window(conn: Connection, window_id: str) -> list[WindowTarget]:
 def describe(conn: Connection, account_id: str, region: str, window_id: str,
              filters: Sequence[tuple[str, Sequence[str]]]) -> list[WindowTarget]:
     windows_service.row(conn, account_id, region, window_id)
-    for key, _ in filters:
-        if key not in FILTER_KEYS:
-            raise ValidationError(f"Invalid filter key {key}. Valid keys are: {', '.join(FILTER_KEYS)}.")
+    rules.check_filter_keys(filters, FILTER_KEYS)
     fields = {"WindowTargetId": lambda w: w.window_target_id, "Type": lambda w: w.spec.resource_type,
               "OwnerInformation": lambda w: w.spec.owner_information, "Name": lambda w: w.spec.name}
     return [w for w in of_window(conn, window_id) if all(fields[k](w) in v for k, v in filters)]
-
-
-def matches(targets: Sequence[Target], node: Tagged) -> bool:
-    """Every target applies (AND), any of a target's values (OR), as Run Command reads Targets."""
-    instance, tags = node
-    for target in targets:
-        wanted = set(target.values)
-        if target.key == "InstanceIds":
-            ok = rules.ALL_NODES in wanted or instance.instance_id in wanted
-        elif target.key == "tag-key":
-            ok = bool(wanted & set(tags))
-        elif target.key.startswith("tag:"):
-            ok = tags.get(target.key[4:]) in wanted
-        else:
-            ok = False
-        if not ok:
-            return False
-    return True
-
-
-def fleet(conn: Connection, account_id: str, region: str, now: dt.datetime) -> list[Tagged]:
-    return association_targets.fleet(conn, account_id, region, now)
 
 
 def windows_for(conn: Connection, account_id: str, region: str, targets: Sequence[Target],
@@ -119,13 +94,14 @@ def windows_for(conn: Connection, account_id: str, region: str, targets: Sequenc
         raise ValidationError("Targets must name the nodes to look for, by InstanceIds, tag:<key> or tag-key.")
     for target in targets:
         rules.check_target(target)
-    nodes = [n for n in fleet(conn, account_id, region, now) if matches(targets, n)]
+    nodes = [n for n in association_targets.fleet(conn, account_id, region, now)
+             if association_targets.matches(targets, n)]
     wanted_ids = {v for t in targets if t.key == "InstanceIds" for v in t.values}
     found = []
     for w in windows_service.describe(conn, account_id, region, []):
         for registered in of_window(conn, w.window_id):
             named = {v for t in registered.spec.targets if t.key == "InstanceIds" for v in t.values}
-            if named & wanted_ids or any(matches(registered.spec.targets, n) for n in nodes):
+            if named & wanted_ids or any(association_targets.matches(registered.spec.targets, n) for n in nodes):
                 found.append(w)
                 break
     return found

@@ -99,9 +99,7 @@ def of_window(conn: Connection, window_id: str) -> list[WindowTask]:
 def describe(conn: Connection, account_id: str, region: str, window_id: str,
              filters: Sequence[tuple[str, Sequence[str]]]) -> list[WindowTask]:
     windows_service.row(conn, account_id, region, window_id)
-    for key, _ in filters:
-        if key not in FILTER_KEYS:
-            raise ValidationError(f"Invalid filter key {key}. Valid keys are: {', '.join(FILTER_KEYS)}.")
+    rules.check_filter_keys(filters, FILTER_KEYS)
     return [t for t in of_window(conn, window_id) if all(_field(t, k) in v for k, v in filters)]
 
 

@@ -109,11 +109,10 @@ def describe_maintenance_window_schedule(ctx: RequestContext, p: Params) -> dict
     if bool(p.get("WindowId")) == bool(p.get("Targets")):
         raise ValidationError("Specify either WindowId or Targets (with ResourceType).")
     targets = _instance_targets(p)
-    size = p.get("MaxResults") or PAGE
     with ctx.container.db.read() as conn:
         runs = maintenance_windows_schedule.schedule(conn, ctx.account_id, ctx.region, p.get("WindowId"), targets,
                                                      ctx.now, maintenance_windows_schedule.MAX_LISTED)
-    page, token = paginate({**p, "MaxResults": size}, runs, PAGE)
+    page, token = paginate(p, runs, PAGE)
     return without_nones({"ScheduledWindowExecutions": [
         {"WindowId": r.window.window_id, "Name": r.window.spec.name, "ExecutionTime": wire_time(r.window.spec, r.at)}
         for r in page], "NextToken": token})
