@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openssm.agent.inventory.model import Entry, GathererError, Item, capture_time, go_string
+from openssm.agent.inventory.model import Entry, GathererError, Item, capture_time, go_string, json_member
 
 FILE_SUFFIX = ".json"
 TYPE_NAME_PREFIX = "Custom:"
@@ -33,12 +33,8 @@ class CustomInventory:
     problems: tuple[str, ...]  # one line per file left out
 
 
-def _member(raw: dict[str, Any], name: str) -> Any:
-    return next((value for key, value in raw.items() if key.lower() == name.lower()), None)
-
-
 def _type_name(raw: dict[str, Any]) -> str:
-    name = _member(raw, "TypeName") or ""
+    name = json_member(raw, "TypeName") or ""
     if not isinstance(name, str):
         raise BadCustomFile("TypeName must be a string")
     if not name:
@@ -52,7 +48,7 @@ def _type_name(raw: dict[str, Any]) -> str:
 
 
 def _schema_version(raw: dict[str, Any], type_name: str) -> str:
-    version = _member(raw, "SchemaVersion") or ""
+    version = json_member(raw, "SchemaVersion") or ""
     if not isinstance(version, str):
         raise BadCustomFile("SchemaVersion must be a string")
     if not version:
@@ -84,7 +80,7 @@ def _row(attributes: dict[str, Any]) -> Entry:
 
 
 def _content(raw: dict[str, Any], type_name: str) -> tuple[Entry, ...]:
-    content = _member(raw, "Content")
+    content = json_member(raw, "Content")
     if content is None:
         raise BadCustomFile("Custom inventory item missed Content property.")
     if isinstance(content, dict):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from openssm.agent.inventory.model import FILE, Entry, GathererError, rfc3339
+from openssm.agent.inventory.model import FILE, Entry, GathererError, json_member, rfc3339
 
 FILE_COUNT_LIMIT = 500
 DIR_SCAN_LIMIT = 5000
@@ -38,14 +38,9 @@ class Filter:
     dir_scan_limit: int = DIR_SCAN_LIMIT
 
 
-def _member(raw: Mapping[str, Any], name: str) -> Any:
-    """A JSON member matched without regard to case, as Go's json.Unmarshal matches struct fields."""
-    return next((value for key, value in raw.items() if key.lower() == name.lower()), None)
-
-
 def _filter(raw: Any) -> Filter:
-    path, patterns = _member(raw, "Path") or "", _member(raw, "Pattern") or []
-    recursive, limit = _member(raw, "Recursive") or False, _member(raw, "DirScanLimit")
+    path, patterns = json_member(raw, "Path") or "", json_member(raw, "Pattern") or []
+    recursive, limit = json_member(raw, "Recursive") or False, json_member(raw, "DirScanLimit")
     if not isinstance(path, str) or not isinstance(recursive, bool):
         raise ValueError("Path must be a string and Recursive a boolean")
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):

@@ -8,7 +8,9 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 Entry = dict[str, str]  # one row of an inventory type: attribute -> value, in the order AWS's agent marshals them
 CAPTURE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # Go's time.RFC3339 of a UTC time, which the service's regex requires
@@ -93,6 +95,11 @@ def go_string(text: str) -> str:
     """Text whose lone surrogates (undecodable bytes kept by surrogateescape, or a JSON `\\ud800`) become U+FFFD,
     one each, as Go's JSON encoder and decoder replace them."""
     return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def json_member(raw: Mapping[str, Any], name: str) -> Any:
+    """A JSON member matched without regard to case, as Go's json.Unmarshal matches struct fields."""
+    return next((value for key, value in raw.items() if key.lower() == name.lower()), None)
 
 
 def capture_time(now: dt.datetime) -> str:

@@ -126,5 +126,5 @@ class AptRoot:
         path.write_text(text + block_pins(blocked))
         return path
 
-    def reboot_required(self) -> bool:
+    def reboot_required(self, installed: Mapping[Key, Package]) -> bool:
         return any(self.path(flag).exists() for flag in REBOOT_FLAGS)

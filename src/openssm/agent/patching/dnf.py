@@ -124,7 +124,8 @@ class DnfRoot:
 
     def installed(self) -> dict[Key, Package]:
         installed = self._rpm_installed()
-        listed = rpm_facts.parse_updateinfo_list(self._dnf("updateinfo", "list", "--installed"))
+        listed = rpm_facts.advisories_by_nevra(rpm_facts.parse_updateinfo_list(
+            self._dnf("updateinfo", "list", "--installed")))
         return {key: rpm_facts.with_advisories(p, listed, {}) for key, p in installed.items()}
 
     def upgrades(self, installed: Mapping[Key, Package]) -> dict[Key, list[Package]]:
@@ -134,12 +135,13 @@ class DnfRoot:
         details = rpm_facts.parse_updateinfo_info(self._dnf("updateinfo", "info", "--updates"))
         repositories = {p.key: p.repository for p in newest}
         candidates = [*newest, *(p for _, _, _, p in listed)]
+        advisories = rpm_facts.advisories_by_nevra(listed)
         found: dict[Key, dict[tuple[str, str, str], Package]] = {}
         for package in candidates:
             current = installed.get(package.key)
             if current is None or compare_rpm(_evr(package), _evr(current)) <= 0:
                 continue
-            enriched = rpm_facts.with_advisories(package, listed, details)
+            enriched = rpm_facts.with_advisories(package, advisories, details)
             if not enriched.repository:
                 enriched = replace(enriched, repository=repositories.get(package.key, ""))
             found.setdefault(package.key, {})[_evr(package)] = enriched
@@ -154,12 +156,13 @@ class DnfRoot:
             return str(err), False
         return done.stdout + done.stderr, done.code == 0
 
-    def reboot_required(self) -> bool:
+    def reboot_required(self, installed: Mapping[Key, Package]) -> bool:
         """On "/": `needs-restarting -r` exits 1 when a reboot is needed (0: not; anything else: it cannot
-        tell). In another root (whose processes are the host's) its rule on the root's packages."""
+        tell). In another root (whose processes are the host's) its rule on the root's packages, `installed`
+        (just read by the caller)."""
         if self.elsewhere:
             booted = self._booted or boot_time()
-            return booted is not None and rpm_facts.needs_reboot(self._rpm_installed().values(), booted)
+            return booted is not None and rpm_facts.needs_reboot(installed.values(), booted)
         try:
             return self._runner(["needs-restarting", "-r"], self._env).code == 1
         except CommandFailed:

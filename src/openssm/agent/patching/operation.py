@@ -30,7 +30,7 @@ class PackageManager(Protocol):
     def installed(self) -> dict[Key, Package]: ...
     def upgrades(self, installed: Mapping[Key, Package]) -> dict[Key, list[Package]]: ...
     def install(self, packages: Sequence[Package], blocked: Sequence[str]) -> tuple[str, bool]: ...
-    def reboot_required(self) -> bool: ...
+    def reboot_required(self, installed: Mapping[Key, Package]) -> bool: ...
 
 
 class Store(Protocol):
@@ -120,8 +120,8 @@ class Patcher:
     def run(self, request: Request) -> Result:
         """The operation's outcome; CommandFailed when the package manager cannot even be asked."""
         self._pm.update()
-        self._pending.load(self._pm.reboot_required())
         installed = self._pm.installed()
+        self._pending.load(self._pm.reboot_required(installed))
         updates = self._pm.upgrades(installed)
         engine = Engine(request.baseline, self._context(request))
         scan = engine.scan(installed, updates)
@@ -146,7 +146,7 @@ class Patcher:
         after = self._pm.installed()
         changed = _changes(before, after)
         failed = frozenset(t.key for t in targets if after.get(t.key) is None or after[t.key].evr != t.evr)
-        needs_reboot = self._pm.reboot_required()
+        needs_reboot = self._pm.reboot_required(after)
         if changed and needs_reboot:
             self._pending.keys |= set(changed)
         if request.reboot_option == NO_REBOOT:  # AWS: the last Install run with NoReboot, whatever it did

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from openssm.agent.patching.model import Package
@@ -44,7 +44,10 @@ def parse_nevra(text: str) -> Package:
     return Package(name, arch, epoch or "0", version, release)
 
 
-def nevra(package: Package) -> tuple[str, str, str, str, str]:
+Nevra = tuple[str, str, str, str, str]
+
+
+def nevra(package: Package) -> Nevra:
     return package.name, package.arch, package.epoch or "0", package.version, package.release
 
 
@@ -157,11 +160,20 @@ def _rank(severity: str) -> int:
     return _SEVERITY_ORDER.index(lowered) if lowered in _SEVERITY_ORDER else len(_SEVERITY_ORDER)
 
 
-def with_advisories(package: Package, listed: Iterable[tuple[str, str, str, Package]],
+def advisories_by_nevra(listed: Iterable[tuple[str, str, str, Package]]) -> dict[Nevra, list[tuple[str, str, str]]]:
+    """`dnf updateinfo list` rows (advisory, classification, severity, package) by the package's NEVRA, so each
+    package finds its own without a scan of the whole list."""
+    found: dict[Nevra, list[tuple[str, str, str]]] = {}
+    for advisory_id, classification, severity, package in listed:
+        found.setdefault(nevra(package), []).append((advisory_id, classification, severity))
+    return found
+
+
+def with_advisories(package: Package, by_nevra: Mapping[Nevra, Sequence[tuple[str, str, str]]],
                     details: Mapping[str, Advisory]) -> Package:
-    """The package with what its advisories say: the most severe security one gives its classification and
-    severity."""
-    mine = [(a, c, s) for a, c, s, p in listed if nevra(p) == nevra(package)]
+    """The package with what its advisories say (`by_nevra`: advisories_by_nevra's): the most severe security
+    one gives its classification and severity."""
+    mine = list(by_nevra.get(nevra(package), ()))
     if not mine:
         return package
     mine.sort(key=lambda item: (item[1] != "Security", _rank(item[2])))
