@@ -14,6 +14,7 @@ import logging
 import os
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from openssm.agent.client import CallFailed
@@ -47,10 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     run.add_argument("--heartbeat-seconds", type=float, default=300.0)
     patching = run.add_argument_group("patching (aws:runPatchBaseline)")
-    patching.add_argument("--package-root", type=Path, default=Path(os.environ.get("OPENSSM_PACKAGE_ROOT") or "/"),
+    # Unset options fall back to PatchSettings.from_environment (OPENSSM_PACKAGE_ROOT, OPENSSM_REBOOT_COMMAND).
+    patching.add_argument("--package-root", type=Path, default=None,
                           help="the system root whose packages are patched (default /); env OPENSSM_PACKAGE_ROOT")
-    patching.add_argument("--reboot-command", default=os.environ.get("OPENSSM_REBOOT_COMMAND") or "shutdown -r now",
-                          help="how RebootIfNeeded reboots the node; env OPENSSM_REBOOT_COMMAND")
+    patching.add_argument("--reboot-command", default=None,
+                          help="how RebootIfNeeded reboots the node (default shutdown -r now); env "
+                               "OPENSSM_REBOOT_COMMAND")
     ec2 = run.add_argument_group("EC2 instances without a hybrid registration")
     ec2.add_argument("--imds-url", default=os.environ.get("OPENSSM_IMDS_URL") or DEFAULT_IMDS_URL,
                      help="instance metadata service (IMDSv2 only); env OPENSSM_IMDS_URL")
@@ -76,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     from openssm.agent.main import Agent
     from openssm.agent.plugins.patch_baseline import PatchSettings
 
-    patching = PatchSettings(args.package_root, tuple(shlex.split(args.reboot_command)))
+    patching = PatchSettings.from_environment()
+    if args.package_root is not None:
+        patching = replace(patching, package_root=args.package_root)
+    if args.reboot_command is not None:
+        patching = replace(patching, reboot_command=tuple(shlex.split(args.reboot_command)))
     try:
         asyncio.run(Agent(state, args.heartbeat_seconds, identity=identity, patching=patching).run())
     except RegistrationLost as err:

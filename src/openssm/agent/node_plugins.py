@@ -29,8 +29,8 @@ def _jitter_seconds() -> float:
 
 
 def node_plugins(identity: NodeIdentity, state: StateDir,
-                 patching: PatchSettings | None = None) -> dict[str, StepPlugin]:
-    """`patching`: where aws:runPatchBaseline patches (default: OPENSSM_PACKAGE_ROOT, else "/")."""
+                 patching: PatchSettings) -> dict[str, StepPlugin]:
+    """`patching`: where aws:runPatchBaseline patches and how the node reboots."""
     call = node_call(identity.client, identity.credentials.get)
     client = identity.client
     imds = identity.imds
@@ -40,7 +40,7 @@ def node_plugins(identity: NodeIdentity, state: StateDir,
         identity_document=(lambda: imds.get(IDENTITY_DOCUMENT)) if imds is not None else None)
     # The snapshot's download URL carries its own signed token: a plain GET, trusting the agent's CA bundle.
     patches = PatchBaseline(call, identity.instance_id, lambda url: client.send(Request("GET", url)), state,
-                            patching or PatchSettings.from_environment(), ca_bundle=client.ca_bundle)
+                            patching, ca_bundle=client.ca_bundle)
     # An association may run either (AWS's patch policies scan by association).
     associations = Associations(call, identity.instance_id, state,
                                 {software_inventory.NAME: inventory, patch_baseline.NAME: patches})
