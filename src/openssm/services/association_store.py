@@ -53,6 +53,18 @@ def spec_of(conn: Connection, association_id: str, version: int) -> AssociationS
     return AssociationSpec.from_json(found.spec)
 
 
+def specs_of(conn: Connection, versions: Sequence[tuple[str, int]]) -> dict[tuple[str, int], AssociationSpec]:
+    """The settings of several (association, version) pairs in one read per 500; a pair that names no
+    version is missing from the answer."""
+    c = association_versions.c
+    found: dict[tuple[str, int], AssociationSpec] = {}
+    for at in range(0, len(versions), 500):
+        for r in conn.execute(sa.select(c.association_id, c.association_version, c.spec).where(
+                sa.tuple_(c.association_id, c.association_version).in_(list(versions[at:at + 500])))):
+            found[(str(r.association_id), int(r.association_version))] = AssociationSpec.from_json(r.spec)
+    return found
+
+
 def overview(counts: Mapping[str, int], executed: bool) -> Overview:
     """Failed while any node failed, Pending while any has not finished, Success once all succeeded; a new
     association whose first run has not started is Pending/Creating (AWS's words)."""
@@ -92,12 +104,17 @@ def describe(conn: Connection, rows: Sequence[sa.Row[tuple[object, ...]]],
     `versions`) and Overview."""
     ids = [str(r.association_id) for r in rows]
     counts, executed = node_counts(conn, ids), _executed(conn, ids)
+    chosen = [(str(r.association_id), (versions or {}).get(str(r.association_id), int(str(r.association_version))))
+              for r in rows]
+    specs = specs_of(conn, chosen)
     out = []
-    for r in rows:
-        version = (versions or {}).get(str(r.association_id), int(str(r.association_version)))
+    for r, (association_id, version) in zip(rows, chosen, strict=True):
+        spec = specs.get((association_id, version))
+        if spec is None:
+            spec = spec_of(conn, association_id, version)  # raises InvalidAssociationVersion
         out.append(Association(
-            str(r.association_id), str(r.account_id), str(r.region), version,
-            spec_of(conn, str(r.association_id), version), r.created_at, r.updated_at,
+            association_id, str(r.account_id), str(r.region), version,
+            spec, r.created_at, r.updated_at,
             r.last_execution_at, r.last_successful_at,
             overview(counts.get(str(r.association_id), Counter()), str(r.association_id) in executed)))
     return out

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from openssm.errors import AwsError
+# Inventory's item errors, which PutComplianceItems answers with the same codes.
+from openssm.services.inventory_model import InvalidItemContent as InvalidItemContent
+from openssm.services.inventory_model import ItemSizeLimitExceeded as ItemSizeLimitExceeded
+from openssm.services.inventory_model import TotalSizeLimitExceeded as TotalSizeLimitExceeded
 from openssm.services.parameter_model import InvalidResourceType
 from openssm.store.tables.compliance import compliance_items, compliance_uploads
 
@@ -29,18 +32,6 @@ COMPLIANT, NON_COMPLIANT = "COMPLIANT", "NON_COMPLIANT"
 MAX_ITEMS = 10_000
 MAX_ITEM_BYTES = 800 * 1024
 MAX_DETAILS = 25  # attributes an item's Details may hold
-
-
-class InvalidItemContent(AwsError):
-    code = "InvalidItemContentException"
-
-
-class ItemSizeLimitExceeded(AwsError):
-    code = "ItemSizeLimitExceededException"
-
-
-class TotalSizeLimitExceeded(AwsError):
-    code = "TotalSizeLimitExceededException"
 
 
 @dataclass(frozen=True)
