@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -78,7 +79,7 @@ class Item:
     content: tuple[Entry, ...] = ()
     sorted_keys: bool = False  # custom inventory rows are Go maps, which marshal with their keys sorted
 
-    @property
+    @functools.cached_property  # asked when deciding what to send, when sending and when recording it
     def content_hash(self) -> str:
         """AWS's ContentHash: base64 of the MD5 of the content's JSON as Go marshals it, the capture time left out
         so that unchanged data hashes the same (uploader.go calculateCheckSum). A nil slice marshals as `null`."""

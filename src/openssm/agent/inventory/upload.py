@@ -49,8 +49,9 @@ class ContentHashes:
     def __init__(self, state: StateDir) -> None:
         self._state = state
 
-    def get(self, type_name: str) -> str:
-        return str((self._state.load(HASH_RECORD) or {}).get(type_name, ""))
+    def known(self) -> dict[str, str]:
+        """type name -> the hash the service last accepted for it (one read of the record)."""
+        return {str(k): str(v) for k, v in (self._state.load(HASH_RECORD) or {}).items()}
 
     def accepted(self, items: Sequence[Item]) -> None:
         hashes = self._state.load(HASH_RECORD) or {}
@@ -87,7 +88,8 @@ class InventoryUploader:
 
     def _send(self, items: list[Item]) -> None:
         try:
-            self._put([wire_item(i, i.content_hash != self._hashes.get(i.type_name)) for i in items])
+            known = self._hashes.known()
+            self._put([wire_item(i, i.content_hash != known.get(i.type_name, "")) for i in items])
         except CallFailed as err:
             if err.code not in RESEND_WITH_CONTENT:
                 raise
