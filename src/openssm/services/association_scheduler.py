@@ -115,8 +115,11 @@ def join_nodes(conn: Connection, nodes: Sequence[NodeChange], now: dt.datetime) 
         rows = store.of_account(conn, account_id, region)
         if not rows:
             continue
-        specs = {r.association_id: (r, store.spec_of(conn, r.association_id, r.association_version)) for r in rows}
-        tagged = [t for t in association_targets.fleet(conn, account_id, region, now) if t[0].instance_id in set(ids)]
+        settings = store.specs_of(conn, [(str(r.association_id), int(r.association_version)) for r in rows])
+        specs = {r.association_id: (r, settings.get((str(r.association_id), int(r.association_version)))
+                                    or store.spec_of(conn, r.association_id, r.association_version)) for r in rows}
+        wanted = set(ids)
+        tagged = [t for t in association_targets.fleet(conn, account_id, region, now) if t[0].instance_id in wanted]
         joins = _new_matches(conn, {k: v[1] for k, v in specs.items()}, tagged)
         for association_id, joined in joins.items():
             r, spec = specs[association_id]
@@ -133,12 +136,16 @@ def join_nodes(conn: Connection, nodes: Sequence[NodeChange], now: dt.datetime) 
 def _new_matches(conn: Connection, specs: Mapping[str, AssociationSpec],
                  tagged: Sequence[Tagged]) -> dict[str, list[instances.ManagedInstance]]:
     s = instance_statuses.c
+    known: dict[str, set[str]] = {}  # node -> the associations it already has a status for, in one read
+    ids = [node[0].instance_id for node in tagged]
+    for at in range(0, len(ids), 500):
+        for r in conn.execute(sa.select(s.instance_id, s.association_id).where(s.instance_id.in_(ids[at:at + 500]))):
+            known.setdefault(str(r.instance_id), set()).add(str(r.association_id))
     joins: dict[str, list[instances.ManagedInstance]] = {}
     for node in tagged:
-        known = {r.association_id for r in conn.execute(sa.select(s.association_id).where(
-            s.instance_id == node[0].instance_id))}
+        has = known.get(node[0].instance_id, set())
         for association_id, spec in specs.items():
-            if association_id not in known and association_targets.nodes_of(spec, [node]):
+            if association_id not in has and association_targets.nodes_of(spec, [node]):
                 joins.setdefault(association_id, []).append(node[0])
     return joins
 
