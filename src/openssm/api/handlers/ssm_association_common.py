@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import scope, without_nones
+from openssm.api.handlers.ssm_common import node_ref, without_nones
 from openssm.api.operations import Params, ResourceRef
-from openssm.services import association_dispatch, documents
+from openssm.services import association_dispatch
 from openssm.services.association_dispatch import Sent
 from openssm.services.association_model import (
     DEFAULT_DOCUMENT_VERSION,
@@ -23,7 +23,6 @@ from openssm.services.association_model import (
     association_arn,
 )
 from openssm.services.associations import TAG_KIND
-from openssm.services.documents_builtin import AMAZON
 from openssm.store.lazy import LazyMapping
 
 
@@ -85,28 +84,6 @@ def association_ref(ctx: RequestContext, association_id: str) -> ResourceRef:
             return ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, TAG_KIND, association_id)
 
     return ResourceRef(association_arn(ctx.region, ctx.account_id, association_id), LazyMapping(load_tags))
-
-
-def document_ref(ctx: RequestContext, name: str) -> ResourceRef:
-    """The document's ARN (Amazon's with an empty account, as AWS writes it) and, if asked, its tags."""
-    location = documents.locate(scope(ctx), name)
-
-    def load_tags() -> dict[str, str]:
-        with ctx.container.db.read() as conn:
-            return ctx.container.parameters.tags.of(conn, location.owner, location.region, "Document",
-                                                    location.name)
-
-    account = "" if location.owner == AMAZON else location.owner
-    return ResourceRef(f"arn:aws:ssm:{location.region}:{account}:document/{location.name}", LazyMapping(load_tags))
-
-
-def node_ref(ctx: RequestContext, instance_id: str) -> ResourceRef:
-    def load_tags() -> dict[str, str]:
-        with ctx.container.db.read() as conn:
-            return ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", instance_id)
-
-    return ResourceRef(f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:managed-instance/{instance_id}",
-                       LazyMapping(load_tags))
 
 
 def instance_refs(ctx: RequestContext, p: Params) -> list[ResourceRef]:

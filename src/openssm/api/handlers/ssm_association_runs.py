@@ -12,11 +12,10 @@ from openssm.api.context import RequestContext
 from openssm.api.handlers.ssm_association_common import (
     association_ref,
     deliver,
-    node_ref,
     output_location_out,
     run_executions,
 )
-from openssm.api.handlers.ssm_common import page_start, page_token, paginate, without_nones
+from openssm.api.handlers.ssm_common import node_ref, page_start, page_token, paginate, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AccessDenied, ValidationError
 from openssm.services import association_executions, association_reports, association_store, instances

@@ -13,13 +13,19 @@ from openssm.api.handlers.ssm_association_common import (
     association_ref,
     deliver,
     description_out,
-    document_ref,
     instance_refs,
     run_executions,
     spec_from,
     spec_out,
 )
-from openssm.api.handlers.ssm_common import facts, paginate, request_tags_condition, tag_map, without_nones
+from openssm.api.handlers.ssm_common import (
+    document_ref,
+    facts,
+    paginate,
+    request_tags_condition,
+    tag_map,
+    without_nones,
+)
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AwsError, ValidationError
 from openssm.iam.ports import AuthorizationTarget

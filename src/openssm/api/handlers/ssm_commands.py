@@ -10,11 +10,18 @@ from typing import Any, cast
 from sqlalchemy import Connection
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import check_ssm_service_role, facts, key_access, scope, without_nones
+from openssm.api.handlers.ssm_common import (
+    check_ssm_service_role,
+    document_ref,
+    facts,
+    key_access,
+    scope,
+    without_nones,
+)
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import ValidationError
 from openssm.iam.ports import AuthorizationTarget
-from openssm.services import command_delivery, command_documents, commands, documents, instances, output_export
+from openssm.services import command_delivery, command_documents, commands, instances, output_export
 from openssm.services.command_output import Stream
 from openssm.services.commands import (
     Command,
@@ -25,10 +32,8 @@ from openssm.services.commands import (
     InvocationDoesNotExist,
     NewCommand,
 )
-from openssm.services.documents_builtin import AMAZON
 from openssm.services.instances import InvalidInstanceId, ManagedInstance
 from openssm.services.parameter_names import canonical, parameter_arn
-from openssm.store.lazy import LazyMapping
 
 TRUNCATED = "--output truncated--"
 STDOUT_LIMIT, STDERR_LIMIT, LIST_OUTPUT_LIMIT = 24_000, 8_000, 2_500
@@ -82,18 +87,6 @@ def _resolve_targets(ctx: RequestContext, p: Params) -> list[tuple[ManagedInstan
     return [(i, tagged[i.instance_id]) for i in chosen]
 
 
-def _document_ref(ctx: RequestContext, name: str) -> ResourceRef:
-    location = documents.locate(scope(ctx), name)
-    account = "" if location.owner == AMAZON else location.owner
-
-    def load_tags() -> dict[str, str]:
-        with ctx.container.db.read() as conn:
-            return ctx.container.parameters.tags.of(conn, location.owner, location.region, "Document",
-                                                    location.name)
-
-    return ResourceRef(f"arn:aws:ssm:{location.region}:{account}:document/{location.name}", LazyMapping(load_tags))
-
-
 def _ssm_lookup(ctx: RequestContext, conn: Connection) -> command_documents.SsmLookup:
     """`{{ssm:name}}` in a parameter value: read with the caller's own ssm:GetParameters permission; a
     SecureString is refused, as Run Command does not decrypt into commands."""
@@ -108,7 +101,7 @@ def _ssm_lookup(ctx: RequestContext, conn: Connection) -> command_documents.SsmL
 
 
 def _send_resources(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
-    document = _document_ref(ctx, p["DocumentName"])
+    document = document_ref(ctx, p["DocumentName"])
     try:
         targets = _targets(ctx, p)
     except Exception:

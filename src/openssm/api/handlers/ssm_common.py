@@ -16,7 +16,8 @@ from openssm.api.operations import Params, ResourceRef
 from openssm.errors import AccessDenied, ValidationError
 from openssm.iam.ports import AuthorizationTarget, CallFacts
 from openssm.iam.service_roles import find_role, trusts_service
-from openssm.services import kms_tags
+from openssm.services import documents, kms_tags
+from openssm.services.documents_builtin import AMAZON
 from openssm.services.kms_model import Key, KeyManager, aws_managed_key_policy
 from openssm.services.parameter_model import InvalidNextToken, Scope
 from openssm.services.parameter_names import canonical, parameter_arn, split_selector
@@ -139,3 +140,26 @@ def page_start(token: str | None) -> int:
     except (ValueError, KeyError, TypeError):
         pass
     raise InvalidNextToken("The specified token isn't valid.")
+
+
+def document_ref(ctx: RequestContext, name: str) -> ResourceRef:
+    """The document's ARN (Amazon's with an empty account, as AWS writes it) and, if asked, its tags."""
+    location = documents.locate(scope(ctx), name)
+
+    def load_tags() -> dict[str, str]:
+        with ctx.container.db.read() as conn:
+            return ctx.container.parameters.tags.of(conn, location.owner, location.region, "Document",
+                                                    location.name)
+
+    account = "" if location.owner == AMAZON else location.owner
+    return ResourceRef(f"arn:aws:ssm:{location.region}:{account}:document/{location.name}", LazyMapping(load_tags))
+
+
+def node_ref(ctx: RequestContext, instance_id: str, arn: str | None = None) -> ResourceRef:
+    """A managed node's ARN (or `arn`, for calls AWS authorizes on the EC2 instance) and, if asked, its tags."""
+    def load_tags() -> dict[str, str]:
+        with ctx.container.db.read() as conn:
+            return ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", instance_id)
+
+    return ResourceRef(arn or f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:managed-instance/{instance_id}",
+                       LazyMapping(load_tags))

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import check_ssm_service_role, page_start, page_token, without_nones
+from openssm.api.handlers.ssm_common import check_ssm_service_role, node_ref, page_start, page_token, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AccessDenied, ValidationError
 from openssm.iam import tags
@@ -25,21 +25,13 @@ from openssm.services import activations, association_executions, compliance, ec
 from openssm.services import default_host_management as dhmc
 from openssm.services.instance_filters import matching
 from openssm.services.instances import InvalidInstanceId, ManagedInstance
-from openssm.store.lazy import LazyMapping
 
 TOKEN_LIFETIME = dt.timedelta(hours=1)
 PAGE = 50
 
 
 def _instance_ref(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
-    instance_id = p["InstanceId"]
-
-    def load_tags() -> dict[str, str]:
-        with ctx.container.db.read() as conn:
-            return ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", instance_id)
-
-    return [ResourceRef(f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:managed-instance/{instance_id}",
-                        LazyMapping(load_tags))]
+    return [node_ref(ctx, p["InstanceId"])]
 
 
 def register_managed_instance(ctx: RequestContext, p: Params) -> dict[str, Any]:

@@ -8,28 +8,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openssm.api.context import RequestContext
-from openssm.api.handlers.ssm_common import page_start, page_token, without_nones
+from openssm.api.handlers.ssm_common import node_ref, page_start, page_token, without_nones
 from openssm.api.operations import Operation, Params, ResourceRef
 from openssm.errors import AccessDenied
 from openssm.services import inventory, inventory_deletions, inventory_queries, inventory_schemas
 from openssm.services.inventory_deletions import Deletion, Summary
 from openssm.services.inventory_model import Aggregator, Filter, Group, Item, ItemInput
-from openssm.store.lazy import LazyMapping
 
 PAGE = 50
 SCHEMA_PAGE = 50  # GetInventorySchema's MaxResults is 50 to 200
 
 
 def _node_ref(ctx: RequestContext, p: Params) -> Sequence[ResourceRef]:
+    """AWS authorizes inventory calls on an EC2 instance's own ARN, on a hybrid node's managed-instance ARN."""
     node = p["InstanceId"]
-    arn = (f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:instance/{node}" if node.startswith("i-")
-           else f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:managed-instance/{node}")
-
-    def load_tags() -> dict[str, str]:
-        with ctx.container.db.read() as conn:
-            return ctx.container.parameters.tags.of(conn, ctx.account_id, ctx.region, "ManagedInstance", node)
-
-    return [ResourceRef(arn, LazyMapping(load_tags))]
+    ec2 = f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:instance/{node}" if node.startswith("i-") else None
+    return [node_ref(ctx, node, ec2)]
 
 
 def put_inventory(ctx: RequestContext, p: Params) -> dict[str, Any]:
